@@ -225,3 +225,34 @@ func NewEventRecord(mem memory.Allocator, events []Event, opts ...BuilderOption)
 	}
 	return b.NewRecord(), nil
 }
+
+// ColumnBuilders exposes a Builder's column builders to store readers that
+// decode stored (already validated) rows straight into Arrow. A reader
+// appends exactly one value to every column per row; Kind takes the
+// dictionary index, which is Kind-1.
+type ColumnBuilders struct {
+	SubjectID    *array.Int64Builder
+	Time         *array.TimestampBuilder
+	Code         *array.StringBuilder
+	Value        *array.Float64Builder
+	Text         *array.StringBuilder
+	Unit         *array.StringBuilder
+	Kind         *array.Int8Builder
+	EndTime      *array.TimestampBuilder
+	Source       *array.StringBuilder
+	Key          *array.FixedSizeBinaryBuilder
+	SupersededAt *array.TimestampBuilder
+	AvailableAt  *array.TimestampBuilder
+	RecordedAt   *array.TimestampBuilder
+	Version      *array.Int64Builder
+}
+
+// Columns returns the builder's column builders (see ColumnBuilders).
+func (b *Builder) Columns() ColumnBuilders {
+	return ColumnBuilders{
+		SubjectID: b.subject, Time: b.tm, Code: b.code, Value: b.num, Text: b.text,
+		Unit: b.unit, Kind: b.kind, EndTime: b.end, Source: b.source, Key: b.key,
+		SupersededAt: b.superseded, AvailableAt: b.available, RecordedAt: b.recorded,
+		Version: b.version,
+	}
+}

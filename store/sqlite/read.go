@@ -1,0 +1,305 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/timeline"
+)
+
+const (
+	defaultBatchRows = 64 * 1024
+	selectEvents     = `SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version FROM events e`
+)
+
+// Timeline implements store.Store.
+func (s *Store) Timeline(ctx context.Context, subject int64, f store.Filter) (array.RecordReader, error) {
+	q := newQuery()
+	q.Add("e.subject_id = " + q.Bind(subject))
+	q.Filter("e", f)
+	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.time, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+}
+
+// Scan implements store.Store.
+func (s *Store) Scan(ctx context.Context, c store.Cohort, f store.Filter) (array.RecordReader, error) {
+	q := newQuery()
+	q.Cohort("e", c, "events", "subject_codes")
+	q.Filter("e", f)
+	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.subject_id, e.time, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, c store.Cohort, f store.Filter) (int64, error) {
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	q := newQuery()
+	q.Cohort("e", c, "events", "subject_codes")
+	q.Filter("e", f)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events e`+q.Where(), q.Args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) queryEvents(ctx context.Context, query string, args []any, batchRows int) (array.RecordReader, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	if batchRows <= 0 {
+		batchRows = defaultBatchRows
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read events: %w", err)
+	}
+	return &eventReader{rows: rows, b: timeline.NewBuilder(memory.DefaultAllocator), batch: batchRows, refs: 1}, nil
+}
+
+// eventReader streams query rows into EventSchema records of at most batch
+// rows.
+type eventReader struct {
+	rows  *sql.Rows
+	b     *timeline.Builder
+	batch int
+	rec   arrow.Record
+	err   error
+	done  bool
+	refs  int64
+}
+
+func (r *eventReader) Retain() { atomic.AddInt64(&r.refs, 1) }
+func (r *eventReader) Release() {
+	if atomic.AddInt64(&r.refs, -1) == 0 {
+		if r.rec != nil {
+			r.rec.Release()
+			r.rec = nil
+		}
+		r.rows.Close()
+		r.b.Release()
+	}
+}
+func (r *eventReader) Schema() *arrow.Schema { return timeline.EventSchema }
+func (r *eventReader) Record() arrow.Record  { return r.rec }
+func (r *eventReader) Err() error            { return r.err }
+
+func (r *eventReader) Next() bool {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	if r.done {
+		return false
+	}
+	c := r.b.Columns()
+	var (
+		subject, kind                                     int64
+		tm, end, superseded, available, recorded, version sql.NullInt64
+		num                                               sql.NullFloat64
+		code, text, unit, source                          sql.RawBytes
+		key                                               sql.RawBytes
+	)
+	n := 0
+	for n < r.batch && r.rows.Next() {
+		if err := r.rows.Scan(&subject, &tm, &code, &num, &text, &unit, &kind, &end, &source, &key, &superseded, &available, &recorded, &version); err != nil {
+			r.err = fmt.Errorf("sqlite: read events: %w", err)
+			r.done = true
+			return false
+		}
+		c.SubjectID.Append(subject)
+		appendTime(c.Time, tm)
+		c.Code.BinaryBuilder.Append(code)
+		if num.Valid {
+			c.Value.Append(num.Float64)
+		} else {
+			c.Value.AppendNull()
+		}
+		appendBytes(c.Text, text)
+		appendBytes(c.Unit, unit)
+		c.Kind.Append(int8(kind - 1))
+		appendTime(c.EndTime, end)
+		appendBytes(c.Source, source)
+		c.Key.Append(key)
+		appendTime(c.SupersededAt, superseded)
+		appendTime(c.AvailableAt, available)
+		appendTime(c.RecordedAt, recorded)
+		if version.Valid {
+			c.Version.Append(version.Int64)
+		} else {
+			c.Version.AppendNull()
+		}
+		n++
+	}
+	if n < r.batch {
+		r.done = true
+		if err := r.rows.Err(); err != nil {
+			r.err = fmt.Errorf("sqlite: read events: %w", err)
+			return false
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	r.rec = r.b.NewRecord()
+	return true
+}
+
+func appendTime(b *array.TimestampBuilder, v sql.NullInt64) {
+	if v.Valid {
+		b.Append(arrow.Timestamp(v.Int64))
+	} else {
+		b.AppendNull()
+	}
+}
+
+func appendBytes(b *array.StringBuilder, v sql.RawBytes) {
+	if v == nil {
+		b.AppendNull()
+	} else {
+		b.BinaryBuilder.Append(v)
+	}
+}
+
+// Details implements store.Store.
+func (s *Store) Details(ctx context.Context, t timeline.DetailTable, c store.Cohort, f store.Filter) (array.RecordReader, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	schema := t.Schema()
+	if schema == nil {
+		return nil, fmt.Errorf("sqlite: details: %w: unknown table %q", store.ErrInvalid, t)
+	}
+	cols := make([]string, schema.NumFields())
+	for i, fl := range schema.Fields() {
+		cols[i] = `d."` + fl.Name + `"`
+	}
+	q := newQuery()
+	q.Cohort("d", c, "events", "subject_codes")
+	q.Filter("e", f)
+	query := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + string(t) + ` d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
+		q.Where() + ` ORDER BY d.subject_id, e.time, d.record_key`
+	rows, err := s.db.QueryContext(ctx, query, q.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: details: %w", err)
+	}
+	batch := f.BatchRows
+	if batch <= 0 {
+		batch = defaultBatchRows
+	}
+	return &detailReader{rows: rows, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema), batch: batch, refs: 1}, nil
+}
+
+type detailReader struct {
+	rows   *sql.Rows
+	schema *arrow.Schema
+	b      *array.RecordBuilder
+	batch  int
+	rec    arrow.Record
+	err    error
+	done   bool
+	refs   int64
+}
+
+func (r *detailReader) Retain() { atomic.AddInt64(&r.refs, 1) }
+func (r *detailReader) Release() {
+	if atomic.AddInt64(&r.refs, -1) == 0 {
+		if r.rec != nil {
+			r.rec.Release()
+			r.rec = nil
+		}
+		r.rows.Close()
+		r.b.Release()
+	}
+}
+func (r *detailReader) Schema() *arrow.Schema { return r.schema }
+func (r *detailReader) Record() arrow.Record  { return r.rec }
+func (r *detailReader) Err() error            { return r.err }
+
+func (r *detailReader) Next() bool {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	if r.done {
+		return false
+	}
+	nf := r.schema.NumFields()
+	dest := make([]any, nf)
+	for i, f := range r.schema.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRING:
+			dest[i] = new(sql.NullString)
+		case arrow.INT64, arrow.INT32, arrow.BOOL:
+			dest[i] = new(sql.NullInt64)
+		case arrow.FLOAT64:
+			dest[i] = new(sql.NullFloat64)
+		case arrow.FIXED_SIZE_BINARY:
+			dest[i] = new([]byte)
+		}
+	}
+	n := 0
+	for n < r.batch && r.rows.Next() {
+		if err := r.rows.Scan(dest...); err != nil {
+			r.err = fmt.Errorf("sqlite: read details: %w", err)
+			r.done = true
+			return false
+		}
+		for i := 0; i < nf; i++ {
+			appendCell(r.b.Field(i), dest[i])
+		}
+		n++
+	}
+	if n < r.batch {
+		r.done = true
+		if err := r.rows.Err(); err != nil {
+			r.err = fmt.Errorf("sqlite: read details: %w", err)
+			return false
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	r.rec = r.b.NewRecord()
+	return true
+}
+
+func appendCell(b array.Builder, v any) {
+	switch d := v.(type) {
+	case *sql.NullString:
+		if d.Valid {
+			b.(*array.StringBuilder).Append(d.String)
+		} else {
+			b.AppendNull()
+		}
+	case *sql.NullFloat64:
+		if d.Valid {
+			b.(*array.Float64Builder).Append(d.Float64)
+		} else {
+			b.AppendNull()
+		}
+	case *sql.NullInt64:
+		if !d.Valid {
+			b.AppendNull()
+			return
+		}
+		switch bb := b.(type) {
+		case *array.Int64Builder:
+			bb.Append(d.Int64)
+		case *array.Int32Builder:
+			bb.Append(int32(d.Int64))
+		case *array.BooleanBuilder:
+			bb.Append(d.Int64 != 0)
+		}
+	case *[]byte:
+		b.(*array.FixedSizeBinaryBuilder).Append(*d)
+	}
+}
