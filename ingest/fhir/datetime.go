@@ -132,4 +132,3 @@ func daysIn(year, month int) int {
 	}
 	return 31
 }
-
