@@ -28,10 +28,10 @@ const DefaultNamespace = "fhir"
 
 // Limits.
 const (
-	// MaxRecordBytes bounds one NDJSON line, one Bundle entry and one
-	// single-resource document; a longer record is rejected, the rest of
-	// the file goes on.
-	MaxRecordBytes = 64 << 20
+	// DefaultMaxRecordBytes bounds one NDJSON line, one Bundle entry and
+	// one single-resource document; a longer record is rejected, the rest
+	// of the file goes on.
+	DefaultMaxRecordBytes = 64 << 20
 	// chunkBytes is the NDJSON unit of work handed to a parser goroutine.
 	chunkBytes = 1 << 20
 )
@@ -43,6 +43,15 @@ type Adapter struct {
 	// Workers is the number of goroutines parsing one NDJSON file
 	// (GOMAXPROCS when 0), and of Bundle documents read at once.
 	Workers int
+	// MaxRecordBytes overrides DefaultMaxRecordBytes when > 0.
+	MaxRecordBytes int
+}
+
+func (a *Adapter) maxRecord() int {
+	if a.MaxRecordBytes > 0 {
+		return a.MaxRecordBytes
+	}
+	return DefaultMaxRecordBytes
 }
 
 // New returns the adapter.
@@ -123,12 +132,7 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 	if ns == "" {
 		ns = DefaultNamespace
 	}
-	type file struct {
-		in  *ingest.Input
-		lay layout
-		pri int
-	}
-	var nd, docs []file
+	var all []file
 	for _, in := range files {
 		head, _, err := ingest.ReadHead(in.Path)
 		if err != nil {
@@ -136,28 +140,43 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 			continue
 		}
 		lay, typ := classify(head)
-		f := file{in: in, lay: lay, pri: priority(typ)}
-		if lay == layoutNDJSON {
-			nd = append(nd, f)
-		} else {
-			docs = append(docs, f)
-		}
+		all = append(all, file{in: in, lay: lay, pri: priority(typ)})
 	}
-	sort.SliceStable(nd, func(i, j int) bool { return nd[i].pri < nd[j].pri })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].pri < all[j].pri })
 	run := newRefIndex()
-	for _, f := range nd {
-		if err := ctx.Err(); err != nil {
+	// By priority: each level's NDJSON files one after the other (each
+	// parsed by Workers goroutines), then its documents Workers at a time.
+	for lo := 0; lo < len(all); {
+		hi := lo
+		for hi < len(all) && all[hi].pri == all[lo].pri {
+			hi++
+		}
+		var docs []file
+		for _, f := range all[lo:hi] {
+			if f.lay != layoutNDJSON {
+				docs = append(docs, f)
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fs := sink.File(f.in)
+			err := a.ndjson(ctx, env, ns, f.in, fs, run)
+			fs.Done(err)
+			if fatal := storeFailure(err); fatal != nil {
+				return fatal
+			}
+		}
+		if err := a.documents(ctx, env, ns, docs, sink, run); err != nil {
 			return err
 		}
-		fs := sink.File(f.in)
-		err := a.ndjson(ctx, env, ns, f.in, fs, run)
-		if fatal := storeFailure(err); fatal != nil {
-			fs.Done(err)
-			return fatal
-		}
-		fs.Done(err)
+		lo = hi
 	}
-	// Documents, Workers at a time.
+	return ctx.Err()
+}
+
+// documents reads Bundle and single-resource documents, Workers at a time.
+func (a *Adapter) documents(ctx context.Context, env *ingest.Env, ns string, docs []file, sink ingest.Sink, run *refIndex) error {
 	sem := make(chan struct{}, a.workers())
 	var (
 		wg       sync.WaitGroup
@@ -196,6 +215,12 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+type file struct {
+	in  *ingest.Input
+	lay layout
+	pri int
 }
 
 // groupError marks errors that stop the whole group (the store or the
@@ -300,7 +325,7 @@ type chunk struct {
 	seq     int
 	data    []byte
 	line    int64 // line number of the chunk's first line, 1-based
-	tooLong bool  // data is empty: line `line` exceeded MaxRecordBytes
+	tooLong bool  // data is empty: line `line` exceeded the record limit
 }
 
 type result struct {
@@ -334,7 +359,7 @@ func (a *Adapter) ndjson(ctx context.Context, env *ingest.Env, ns string, in *in
 	var lastLine int64
 	go func() {
 		defer close(jobs)
-		readErr = readChunks(ctx, rc, jobs, tokens, &bufs, &lastLine)
+		readErr = readChunks(ctx, rc, jobs, tokens, &bufs, &lastLine, a.maxRecord())
 	}()
 	var wg sync.WaitGroup
 	for range nw {
@@ -343,6 +368,7 @@ func (a *Adapter) ndjson(ctx context.Context, env *ingest.Env, ns string, in *in
 			defer wg.Done()
 			var p fastjson.Parser
 			m := newMapper(ctx, env, ns, in.Name, run)
+			m.maxRecord = a.maxRecord()
 			for c := range jobs {
 				o := outs.Get().(*output)
 				m.out = o
@@ -408,10 +434,10 @@ func (a *Adapter) ndjson(ctx context.Context, env *ingest.Env, ns string, in *in
 }
 
 // readChunks cuts r into chunks of whole lines and sends them on jobs,
-// taking a token per chunk. A line longer than MaxRecordBytes is skipped
+// taking a token per chunk. A line longer than maxRecord is skipped
 // (sent as a tooLong chunk). On a read error the complete lines read so
 // far are sent and the error returned; a partial last line is dropped.
-func readChunks(ctx context.Context, r io.Reader, jobs chan<- chunk, tokens chan struct{}, bufs *sync.Pool, lastLine *int64) error {
+func readChunks(ctx context.Context, r io.Reader, jobs chan<- chunk, tokens chan struct{}, bufs *sync.Pool, lastLine *int64, maxRecord int) error {
 	seq := 0
 	line := int64(1)
 	var carry []byte
@@ -482,7 +508,7 @@ func readChunks(ctx context.Context, r io.Reader, jobs chan<- chunk, tokens chan
 		}
 		i := bytes.LastIndexByte(buf, '\n')
 		if i < 0 {
-			if len(buf) >= MaxRecordBytes {
+			if len(buf) >= maxRecord {
 				if !send(chunk{line: line, tooLong: true}) {
 					return ctx.Err()
 				}
@@ -534,6 +560,11 @@ func (m *mapper) lines(p *fastjson.Parser, c chunk) error {
 			continue
 		}
 		loc := m.out.locator("line ", line)
+		if m.maxRecord > 0 && len(ln) > m.maxRecord {
+			m.out.records++
+			m.out.rejects = append(m.out.rejects, &ingest.ParseError{Source: m.file, Record: loc, Err: ErrTooLarge})
+			continue
+		}
 		v, err := p.ParseBytes(ln)
 		if err != nil {
 			m.out.records++
@@ -569,7 +600,7 @@ func (a *Adapter) document(ctx context.Context, env *ingest.Env, ns string, in *
 		return a.single(m, w, &p, s)
 	}
 	idx := newRefIndex()
-	err = streamBundle(s, func(i int, entry []byte, tooLarge bool) error {
+	err = streamBundle(s, a.maxRecord(), func(i int, entry []byte, tooLarge bool) error {
 		loc := m.out.locator("entry ", int64(i))
 		m.out.records++
 		switch {
@@ -592,6 +623,12 @@ func (a *Adapter) document(ctx context.Context, env *ingest.Env, ns string, in *
 		return err
 	})
 	if err != nil {
+		if storeFailure(err) == nil {
+			// The entries read before a broken part are whole: keep them.
+			if ferr := w.flush(); ferr != nil {
+				return ferr
+			}
+		}
 		return err
 	}
 	return w.flush()
@@ -599,7 +636,7 @@ func (a *Adapter) document(ctx context.Context, env *ingest.Env, ns string, in *
 
 // single reads a document holding one resource (not a Bundle).
 func (a *Adapter) single(m *mapper, w *writer, p *fastjson.Parser, s *docScanner) error {
-	raw, err := s.value(nil, true, MaxRecordBytes)
+	raw, err := s.value(nil, true, a.maxRecord())
 	m.out.records++
 	switch {
 	case errors.Is(err, ErrTooLarge):
@@ -631,7 +668,7 @@ func (a *Adapter) single(m *mapper, w *writer, p *fastjson.Parser, s *docScanner
 // streamBundle walks a Bundle document and calls fn for each entry, in
 // order. A malformed document (unbalanced, truncated) stops with an error
 // naming the line; entries already handed out stay.
-func streamBundle(s *docScanner, fn func(i int, entry []byte, tooLarge bool) error) error {
+func streamBundle(s *docScanner, maxRecord int, fn func(i int, entry []byte, tooLarge bool) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
@@ -689,7 +726,7 @@ func streamBundle(s *docScanner, fn func(i int, entry []byte, tooLarge bool) err
 				}
 				s.pos++
 			}
-			entry, err = s.value(entry[:0], true, MaxRecordBytes)
+			entry, err = s.value(entry[:0], true, maxRecord)
 			tooLarge := errors.Is(err, ErrTooLarge)
 			if err != nil && !tooLarge {
 				return err

@@ -151,6 +151,11 @@ func testEnv(t testing.TB, res ingest.Resolver) *ingest.Env {
 // and returns what each file's sink got, by base name.
 func runAdapter(t testing.TB, env *ingest.Env, paths ...string) map[string]*captured {
 	t.Helper()
+	return runWith(t, fhir.New(), env, paths...)
+}
+
+func runWith(t testing.TB, a *fhir.Adapter, env *ingest.Env, paths ...string) map[string]*captured {
+	t.Helper()
 	var ins []*ingest.Input
 	for _, p := range paths {
 		in, err := ingest.NewInput(p, filepath.Base(p), nil)
@@ -160,7 +165,7 @@ func runAdapter(t testing.TB, env *ingest.Env, paths ...string) map[string]*capt
 		ins = append(ins, in)
 	}
 	sink := &captureSink{}
-	if err := fhir.New().Ingest(context.Background(), env, ins, sink); err != nil {
+	if err := a.Ingest(context.Background(), env, ins, sink); err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
 	for name, c := range sink.files {

@@ -47,6 +47,8 @@ type mapper struct {
 	file  string    // provenance name of the file
 	run   *refIndex // run-wide reference targets (shared)
 	out   *output
+	// maxRecord bounds the size of one record (NDJSON line), 0: none.
+	maxRecord int
 
 	hasher timeline.KeyHasher
 	cache  map[string]string // system\x00code → VOCAB//code
@@ -293,18 +295,12 @@ func codingOf(c *fastjson.Value) coding {
 }
 
 // display returns the human text of a concept: its primary coding's
-// display, else the concept's text, else the code.
+// display, else the concept's text.
 func display(cc *fastjson.Value, cs []coding, p int) []byte {
 	if p >= 0 && len(cs[p].display) > 0 {
 		return cs[p].display
 	}
-	if t := cc.GetStringBytes("text"); len(t) > 0 {
-		return t
-	}
-	if p >= 0 {
-		return cs[p].code
-	}
-	return nil
+	return cc.GetStringBytes("text")
 }
 
 // codedText renders a coded value for text_value: "VOCAB//CODE display"

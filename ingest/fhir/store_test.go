@@ -104,10 +104,12 @@ func TestSyntheaLabsRoundTrip(t *testing.T) {
 				ResourceType string
 				ID           string
 				Category     []struct{ Coding []struct{ Code string } }
-				Code         struct{ Coding []struct{ System, Code string } }
-				Effective    string `json:"effectiveDateTime"`
-				Issued       string
-				Value        *struct {
+				Code         struct {
+					Coding []struct{ System, Code string }
+				}
+				Effective string `json:"effectiveDateTime"`
+				Issued    string
+				Value     *struct {
 					Value float64
 					Code  string
 				} `json:"valueQuantity"`
