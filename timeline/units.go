@@ -131,6 +131,10 @@ var units = map[string]unitDef{
 	"d":   {"d", dimTime, 86400, 0},
 }
 
+// unitSpellings is built once: a Replacer is safe for concurrent use, and
+// building one per call cost more than the rest of a FHIR ingest.
+var unitSpellings = strings.NewReplacer("µ", "u", "μ", "u", "^", "*", " ", "", "°", "deg", "10E", "10*", "10e", "10*")
+
 // cleanUnit folds the spellings real feeds use onto one key: micro signs to
 // "u", "^" to "*", "x10E3" to "10*3", spaces removed, lower case.
 func cleanUnit(u string) string {
@@ -138,8 +142,7 @@ func cleanUnit(u string) string {
 	if u == "" {
 		return ""
 	}
-	r := strings.NewReplacer("µ", "u", "μ", "u", "^", "*", " ", "", "°", "deg", "10E", "10*", "10e", "10*")
-	u = strings.ToLower(r.Replace(u))
+	u = strings.ToLower(unitSpellings.Replace(u))
 	if strings.HasPrefix(u, "x10*") {
 		u = u[1:]
 	}

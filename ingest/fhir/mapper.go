@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -53,6 +54,7 @@ type mapper struct {
 	hasher timeline.KeyHasher
 	cache  map[string]string // system\x00code → VOCAB//code
 	subj   map[string]int64  // ns\x00id → subject
+	units  map[string]string // code\x00unit → canonical unit, for units needing no conversion
 	tmp    []byte
 	cbuf   [2][]coding
 }
@@ -66,7 +68,7 @@ const (
 func newMapper(ctx context.Context, env *ingest.Env, ns, file string, run *refIndex) *mapper {
 	return &mapper{
 		ctx: ctx, res: env.Resolver, codes: env.Codes, ns: ns, file: file, run: run,
-		out: newOutput(), cache: map[string]string{}, subj: map[string]int64{},
+		out: newOutput(), cache: map[string]string{}, subj: map[string]int64{}, units: map[string]string{},
 	}
 }
 
@@ -631,7 +633,7 @@ const (
 
 func hasProfile(v *fastjson.Value, part string) bool {
 	for _, p := range v.GetArray("meta", "profile") {
-		if bytes.Contains(p.GetStringBytes(), []byte(part)) {
+		if strings.Contains(b2s(p.GetStringBytes()), part) {
 			return true
 		}
 	}
@@ -796,9 +798,25 @@ func (m *mapper) normalize(e *timeline.Event, val obsValue) error {
 		e.Unit = val.unit
 		return nil
 	}
+	// Most (code, unit) pairs need no conversion: remember which, and the
+	// canonical unit, instead of asking the code table every time.
+	m.tmp = append(append(append(m.tmp[:0], e.Code...), 0), val.unit...)
+	if u, ok := m.units[string(m.tmp)]; ok {
+		e.Value, e.HasValue, e.Unit = val.num, true, u
+		return nil
+	}
 	v, unit, err := m.codes.Normalize(e.Code, val.num, val.unit)
 	if err != nil {
 		return reject(val.field+".unit", timeline.ErrUnknownUnit)
+	}
+	if one, _, err1 := m.codes.Normalize(e.Code, 1, val.unit); err1 == nil && one == 1 {
+		if two, _, err2 := m.codes.Normalize(e.Code, 2, val.unit); err2 == nil && two == 2 {
+			// An affine conversion fixing 1 and 2 is the identity.
+			if len(m.units) >= maxCodeCache {
+				clear(m.units)
+			}
+			m.units[string(m.tmp)] = strings.Clone(unit)
+		}
 	}
 	e.Value, e.HasValue, e.Unit = v, true, unit
 	return nil
@@ -841,7 +859,11 @@ func (m *mapper) observation(v *fastjson.Value, rc *recCtx) error {
 	self := m.self(v, "Observation", rc)
 	// A result without its own subject or time, listed by a report earlier
 	// in the Bundle, inherits the report's.
-	report, fromReport := rc.bundle.result(self.key())
+	var report reportCtx
+	fromReport := false
+	if rc.bundle != nil {
+		report, fromReport = rc.bundle.result(self.key())
+	}
 	var subject int64
 	if fromReport && !v.Exists("subject") {
 		subject = report.subject
