@@ -68,64 +68,58 @@ func (k *calc) latestIn(t time.Time, sets ...string) (*timeline.Event, string) {
 	return best, bestSet
 }
 
-// ascites grades ascites at t: ICA grade 0 → 1 point, grade 1 (mild) → 2,
-// grades 2-3 (moderate, large) → 3.
-func (k *calc) ascites(s *twin.Score, t time.Time) grade {
-	e, _ := k.latestIn(t, timeline.SetAscites)
-	if e == nil {
-		return grade{twin.Missing, 1, 3, "ascites not coded"}
-	}
-	if !e.EndTime.IsZero() && !e.EndTime.After(t) {
-		s.Use(twin.EventInput(e, "ascites resolved"))
-		return grade{twin.Absent, 1, 1, "resolved"}
-	}
-	if g, ok := gradeOf(e); ok {
-		if t.Sub(e.Time) > k.c.GradeWindow {
-			return grade{twin.Missing, 1, 3, fmt.Sprintf("last ascites grade older than %s", days(k.c.GradeWindow))}
-		}
-		s.Use(twin.EventInput(e, fmt.Sprintf("ascites grade %g", g)))
-		switch {
-		case g <= 0:
-			return grade{twin.Absent, 1, 1, "none"}
-		case g < 2:
-			return grade{twin.Present, 2, 2, "mild"}
-		}
-		return grade{twin.Present, 3, 3, "moderate-severe"}
-	}
-	s.Use(twin.EventInput(e, "ascites, grade not coded"))
-	return grade{twin.Present, 2, 3, "ascites coded without a grade"}
+// gradedSpec describes one graded Child-Pugh component.
+type gradedSpec struct {
+	what string   // "ascites", "encephalopathy"
+	sets []string // code sets that report it
+	// topSet holds codes that mean the top grade (hepatic coma).
+	topSet string
+	// A grade ≥ mild scores 2 points (mildLabel), ≥ severe 3 (severeLabel).
+	mild, severe           float64
+	mildLabel, severeLabel string
 }
 
-// encephalopathy grades hepatic encephalopathy at t: West Haven 0 → 1
-// point, 1-2 → 2, 3-4 (or a hepatic coma code) → 3.
-func (k *calc) encephalopathy(s *twin.Score, t time.Time) grade {
-	e, set := k.latestIn(t, timeline.SetEncephalopathy, timeline.SetHepaticComa)
+var (
+	// Ascites: International Club of Ascites grade 0 → 1 point, grade 1
+	// (mild) → 2, grades 2-3 (moderate, large) → 3.
+	ascitesSpec = gradedSpec{what: "ascites", sets: []string{timeline.SetAscites},
+		mild: 1, severe: 2, mildLabel: "mild", severeLabel: "moderate-severe"}
+	// Hepatic encephalopathy: West Haven 0 → 1 point, 1-2 → 2, 3-4 (or a
+	// hepatic coma code) → 3.
+	encephalopathySpec = gradedSpec{what: "encephalopathy",
+		sets: []string{timeline.SetEncephalopathy, timeline.SetHepaticComa}, topSet: timeline.SetHepaticComa,
+		mild: 1, severe: 3, mildLabel: "grade 1-2", severeLabel: "grade 3-4"}
+)
+
+// graded reads one graded component at t from its latest coded event.
+func (k *calc) graded(s *twin.Score, t time.Time, sp gradedSpec) grade {
+	e, set := k.latestIn(t, sp.sets...)
 	if e == nil {
-		return grade{twin.Missing, 1, 3, "hepatic encephalopathy not coded"}
+		return grade{twin.Missing, 1, 3, sp.what + " not coded"}
 	}
 	if !e.EndTime.IsZero() && !e.EndTime.After(t) {
-		s.Use(twin.EventInput(e, "encephalopathy resolved"))
+		s.Use(twin.EventInput(e, sp.what+" resolved"))
 		return grade{twin.Absent, 1, 1, "resolved"}
 	}
 	g, ok := gradeOf(e)
-	if !ok && set == timeline.SetHepaticComa {
+	if !ok && sp.topSet != "" && set == sp.topSet {
 		g, ok = 4, true
 	}
-	if ok {
-		if e.HasValue && t.Sub(e.Time) > k.c.GradeWindow {
-			return grade{twin.Missing, 1, 3, fmt.Sprintf("last encephalopathy grade older than %s", days(k.c.GradeWindow))}
-		}
-		s.Use(twin.EventInput(e, fmt.Sprintf("encephalopathy grade %g", g)))
-		switch {
-		case g <= 0:
-			return grade{twin.Absent, 1, 1, "none"}
-		case g < 3:
-			return grade{twin.Present, 2, 2, "grade 1-2"}
-		}
-		return grade{twin.Present, 3, 3, "grade 3-4"}
+	if !ok {
+		s.Use(twin.EventInput(e, sp.what+", grade not coded"))
+		return grade{twin.Present, 2, 3, sp.what + " coded without a grade"}
 	}
-	s.Use(twin.EventInput(e, "encephalopathy, grade not coded"))
-	return grade{twin.Present, 2, 3, "encephalopathy coded without a grade"}
+	if (e.HasValue || e.Text != "") && t.Sub(e.Time) > k.c.GradeWindow {
+		return grade{twin.Missing, 1, 3, fmt.Sprintf("last %s grade older than %s", sp.what, days(k.c.GradeWindow))}
+	}
+	s.Use(twin.EventInput(e, fmt.Sprintf("%s grade %g", sp.what, g)))
+	switch {
+	case g < sp.mild:
+		return grade{twin.Absent, 1, 1, "none"}
+	case g < sp.severe:
+		return grade{twin.Present, 2, 2, sp.mildLabel}
+	}
+	return grade{twin.Present, 3, 3, sp.severeLabel}
 }
 
 func (k *calc) childPugh(t time.Time) twin.Score {
@@ -160,7 +154,7 @@ func (k *calc) childPugh(t time.Time) twin.Score {
 	for _, c := range []struct {
 		name string
 		g    grade
-	}{{"ascites", k.ascites(&s, t)}, {"encephalopathy", k.encephalopathy(&s, t)}} {
+	}{{"ascites", k.graded(&s, t, ascitesSpec)}, {"encephalopathy", k.graded(&s, t, encephalopathySpec)}} {
 		comp := twin.Component{Name: c.name, Status: c.g.status, Points: c.g.min, Detail: c.g.detail}
 		if c.g.status == twin.Missing {
 			comp.Points = 0

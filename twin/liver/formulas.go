@@ -1,6 +1,7 @@
 package liver
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/medtwin/medtwin/twin"
@@ -102,6 +103,15 @@ const (
 // al., Hepatology 2001;33:464; Wiesner R et al., Gastroenterology
 // 2003;124:91). notes name the bounds applied.
 func MELDi(bili, inr, cr float64, dialysis bool) (float64, []string) {
+	bili, inr, cr, notes := meldLabs(bili, inr, cr, meldCrCap, dialysis)
+	raw := 0.957*math.Log(cr) + 0.378*math.Log(bili) + 1.120*math.Log(inr) + 0.643
+	return math.Round(twin.Round(raw, 1) * 10), notes
+}
+
+// meldLabs applies the lab bounds shared by the MELD scores: bilirubin, INR
+// and creatinine below 1.0 are set to 1.0; creatinine above crCap, or any
+// creatinine on dialysis, is set to crCap.
+func meldLabs(bili, inr, cr, crCap float64, dialysis bool) (float64, float64, float64, []string) {
 	var notes []string
 	floor := func(name string, v float64) float64 {
 		if q(v) < meldFloor {
@@ -113,14 +123,13 @@ func MELDi(bili, inr, cr float64, dialysis bool) (float64, []string) {
 	bili, inr, cr = floor("bilirubin", bili), floor("INR", inr), floor("creatinine", cr)
 	switch {
 	case dialysis:
-		notes = append(notes, "dialysis twice or CVVHD in the past week: creatinine set to 4.0")
-		cr = meldCrCap
-	case q(cr) > meldCrCap:
-		notes = append(notes, "creatinine above 4.0 set to 4.0")
-		cr = meldCrCap
+		notes = append(notes, fmt.Sprintf("dialysis twice or CVVHD in the past week: creatinine set to %.1f", crCap))
+		cr = crCap
+	case q(cr) > crCap:
+		notes = append(notes, fmt.Sprintf("creatinine above %.1f set to %.1f", crCap, crCap))
+		cr = crCap
 	}
-	raw := 0.957*math.Log(cr) + 0.378*math.Log(bili) + 1.120*math.Log(inr) + 0.643
-	return math.Round(twin.Round(raw, 1) * 10), notes
+	return bili, inr, cr, notes
 }
 
 // MELD is the UNOS MELD score (6-40).
@@ -172,23 +181,7 @@ func MELDNa(bili, inr, cr, na float64, dialysis bool) (float64, []string) {
 // bounded to 125-137 and albumin to 1.5-3.5 g/dL; rounded to an integer,
 // capped at 40.
 func MELD3(female bool, bili, inr, cr, na, alb float64, dialysis bool) (float64, []string) {
-	var notes []string
-	floor := func(name string, v float64) float64 {
-		if q(v) < meldFloor {
-			notes = append(notes, name+" below 1.0 set to 1.0")
-			return meldFloor
-		}
-		return v
-	}
-	bili, inr, cr = floor("bilirubin", bili), floor("INR", inr), floor("creatinine", cr)
-	switch {
-	case dialysis:
-		notes = append(notes, "dialysis twice or CVVHD in the past week: creatinine set to 3.0")
-		cr = meld3CrCap
-	case q(cr) > meld3CrCap:
-		notes = append(notes, "creatinine above 3.0 set to 3.0")
-		cr = meld3CrCap
-	}
+	bili, inr, cr, notes := meldLabs(bili, inr, cr, meld3CrCap, dialysis)
 	na = clampNa(na, &notes)
 	switch a := q(alb); {
 	case a < meld3AlbLow:

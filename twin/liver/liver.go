@@ -417,11 +417,17 @@ func (k *calc) meld(t time.Time) twin.Score {
 	if !ok {
 		return s
 	}
-	val, notes := MELD(vals["bilirubin"], vals["inr"], vals["creatinine"], dial)
-	s.SetValue(val)
-	s.Notes = append(s.Notes, notes...)
-	s.Category = MELDCategory(val)
-	return s
+	return meldResult(s)(MELD(vals["bilirubin"], vals["inr"], vals["creatinine"], dial))
+}
+
+// meldResult sets a MELD-scale score's value, notes and category.
+func meldResult(s twin.Score) func(float64, []string) twin.Score {
+	return func(val float64, notes []string) twin.Score {
+		s.SetValue(val)
+		s.Notes = append(s.Notes, notes...)
+		s.Category = MELDCategory(val)
+		return s
+	}
 }
 
 func (k *calc) meldNa(t time.Time) twin.Score {
@@ -430,11 +436,7 @@ func (k *calc) meldNa(t time.Time) twin.Score {
 	if !ok {
 		return s
 	}
-	val, notes := MELDNa(vals["bilirubin"], vals["inr"], vals["creatinine"], vals["sodium"], dial)
-	s.SetValue(val)
-	s.Notes = append(s.Notes, notes...)
-	s.Category = MELDCategory(val)
-	return s
+	return meldResult(s)(MELDNa(vals["bilirubin"], vals["inr"], vals["creatinine"], vals["sodium"], dial))
 }
 
 func (k *calc) meld3(t time.Time) twin.Score {
@@ -452,11 +454,7 @@ func (k *calc) meld3(t time.Time) twin.Score {
 		s.Fail("missing: sex (MELD 3.0 has a female term)")
 		return s
 	}
-	val, notes := MELD3(female, vals["bilirubin"], vals["inr"], vals["creatinine"], vals["sodium"], vals["albumin"], dial)
-	s.SetValue(val)
-	s.Notes = append(s.Notes, notes...)
-	s.Category = MELDCategory(val)
-	return s
+	return meldResult(s)(MELD3(female, vals["bilirubin"], vals["inr"], vals["creatinine"], vals["sodium"], vals["albumin"], dial))
 }
 
 func (k *calc) albi(t time.Time) twin.Score {
