@@ -267,17 +267,13 @@ func (k *calc) get(s *twin.Score, t time.Time, needs ...need) (map[string]float6
 
 func days(d time.Duration) string { return fmt.Sprintf("%g days", twin.Round(twin.Days(d), 1)) }
 
-// age returns the age at t as an input.
+// age returns the age at t, recording it as an input.
 func (k *calc) age(s *twin.Score, t time.Time) (int, bool) {
-	a, ok := k.v.AgeAt(t)
-	if !ok {
-		return 0, false
+	a, in, ok := k.v.AgeInput(t)
+	if ok {
+		s.Use(in)
 	}
-	if bs := k.v.WithCode(timeline.CodeBirth); len(bs) > 0 {
-		s.Use(twin.Input{Code: timeline.CodeBirth, Concept: "age", Time: bs[0].Time, Value: float64(a), Unit: "a",
-			EventRef: twin.EventRef(&bs[0])})
-	}
-	return a, true
+	return a, ok
 }
 
 func fail(s *twin.Score, missing []string) bool {

@@ -260,13 +260,11 @@ func (k *calc) bloodPressure(b *sum, t0 time.Time) twin.Component {
 }
 
 func (k *calc) ageCriterion(b *sum, t0 time.Time, name string, points float64, hit func(int) bool) twin.Component {
-	a, ok := k.v.AgeAt(t0)
+	a, in, ok := k.v.AgeInput(t0)
 	if !ok {
 		return twin.Component{Name: name, Status: twin.Missing, Detail: "no birth date"}
 	}
-	if bs := k.v.WithCode(timeline.CodeBirth); len(bs) > 0 {
-		b.use(twin.Input{Code: timeline.CodeBirth, Concept: "age", Time: bs[0].Time, Value: float64(a), Unit: "a", EventRef: twin.EventRef(&bs[0])}, time.Time{})
-	}
+	b.use(in, time.Time{})
 	c := twin.Component{Name: name, Status: twin.Absent, Value: twin.Ptr(float64(a)), Unit: "a"}
 	if hit(a) {
 		c.Status, c.Points = twin.Present, points
@@ -296,14 +294,12 @@ func PSIClass(points float64, stepOne bool) string {
 func (k *calc) psi(t0 time.Time) twin.Score {
 	s := twin.NewScore(twin.ScorePSI, versionPSI, t0)
 	b := &sum{s: &s}
-	age, ok := k.v.AgeAt(t0)
+	age, in, ok := k.v.AgeInput(t0)
 	if !ok {
 		s.Fail("missing: age (no birth date)")
 		return s
 	}
-	if bs := k.v.WithCode(timeline.CodeBirth); len(bs) > 0 {
-		b.use(twin.Input{Code: timeline.CodeBirth, Concept: "age", Time: bs[0].Time, Value: float64(age), Unit: "a", EventRef: twin.EventRef(&bs[0])}, time.Time{})
-	}
+	b.use(in, time.Time{})
 	ageC := twin.Component{Name: "age", Status: twin.Present, Points: float64(age), Value: twin.Ptr(float64(age)), Unit: "a"}
 	switch k.v.Sex() {
 	case "F":
