@@ -10,20 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
-
-func checkIDs(ids []timeline.Identifier) error {
-	if len(ids) == 0 {
-		return fmt.Errorf("%w: no identifier", store.ErrInvalid)
-	}
-	for _, id := range ids {
-		if id.System == "" || id.Value == "" {
-			return fmt.Errorf("%w: identifier with an empty system or value", store.ErrInvalid)
-		}
-	}
-	return nil
-}
 
 // lockIdentifiers serialises transactions that resolve or link the same
 // identifiers (transaction-scoped advisory locks, taken in key order so two
@@ -56,7 +45,7 @@ func lookupTx(ctx context.Context, q pgx.Tx, id timeline.Identifier) (int64, boo
 
 // Resolve implements store.Store.
 func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64, error) {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return 0, err
 	}
 	var subject int64
@@ -136,7 +125,7 @@ func subjectExists(ctx context.Context, tx pgx.Tx, subject int64) (bool, error) 
 
 // Link implements store.Store.
 func (s *Store) Link(ctx context.Context, subject int64, ids ...timeline.Identifier) error {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return err
 	}
 	err := s.retryTx(ctx, func(tx pgx.Tx, _ int) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -91,24 +90,38 @@ func (s *Store) queryEvents(ctx context.Context, sql string, args []any, batchRo
 		}
 		return nil, fmt.Errorf("postgres: read events: %w", err)
 	}
-	return &eventReader{rows: rows, done: done, b: timeline.NewBuilder(memory.DefaultAllocator), batch: batchRows, refs: 1}, nil
+	b := timeline.NewBuilder(memory.DefaultAllocator)
+	c := b.Columns()
+	return newRowReader(rows, done, timeline.EventSchema, batchRows, "events", func(v [][]byte) error {
+		return decodeEvent(&c, v)
+	}, b.NewRecord, b.Release), nil
 }
 
-// eventReader decodes binary result rows straight into the timeline's Arrow
-// builders, at most batch rows per record.
-type eventReader struct {
-	rows  pgx.Rows
-	done  func()
-	b     *timeline.Builder
-	batch int
-	rec   arrow.Record
-	err   error
-	eof   bool
-	refs  int64
+// rowReader streams binary result rows into records of at most batch rows,
+// each row decoded straight into Arrow builders.
+type rowReader struct {
+	rows      pgx.Rows
+	done      func()
+	schema    *arrow.Schema
+	batch     int
+	what      string
+	decode    func(v [][]byte) error
+	newRecord func() arrow.Record
+	release   func()
+	rec       arrow.Record
+	err       error
+	eof       bool
+	refs      int64
 }
 
-func (r *eventReader) Retain() { atomic.AddInt64(&r.refs, 1) }
-func (r *eventReader) Release() {
+func newRowReader(rows pgx.Rows, done func(), schema *arrow.Schema, batch int, what string,
+	decode func([][]byte) error, newRecord func() arrow.Record, release func()) *rowReader {
+	return &rowReader{rows: rows, done: done, schema: schema, batch: batch, what: what,
+		decode: decode, newRecord: newRecord, release: release, refs: 1}
+}
+
+func (r *rowReader) Retain() { atomic.AddInt64(&r.refs, 1) }
+func (r *rowReader) Release() {
 	if atomic.AddInt64(&r.refs, -1) == 0 {
 		if r.rec != nil {
 			r.rec.Release()
@@ -116,14 +129,14 @@ func (r *eventReader) Release() {
 		}
 		r.rows.Close()
 		r.done()
-		r.b.Release()
+		r.release()
 	}
 }
-func (r *eventReader) Schema() *arrow.Schema { return timeline.EventSchema }
-func (r *eventReader) Record() arrow.Record  { return r.rec }
-func (r *eventReader) Err() error            { return r.err }
+func (r *rowReader) Schema() *arrow.Schema { return r.schema }
+func (r *rowReader) Record() arrow.Record  { return r.rec }
+func (r *rowReader) Err() error            { return r.err }
 
-func (r *eventReader) Next() bool {
+func (r *rowReader) Next() bool {
 	if r.rec != nil {
 		r.rec.Release()
 		r.rec = nil
@@ -131,35 +144,11 @@ func (r *eventReader) Next() bool {
 	if r.eof {
 		return false
 	}
-	c := r.b.Columns()
 	n := 0
 	for n < r.batch && r.rows.Next() {
-		v := r.rows.RawValues()
-		if len(v) != nSelectEvents || len(v[0]) != 8 || len(v[6]) != 2 || len(v[9]) != 16 || len(v[12]) != 8 {
-			r.fail(errMalformed)
+		if err := r.decode(r.rows.RawValues()); err != nil {
+			r.fail(err)
 			return false
-		}
-		c.SubjectID.Append(int64(binary.BigEndian.Uint64(v[0])))
-		appendTS(c.Time, v[1])
-		c.Code.BinaryBuilder.Append(v[2])
-		if v[3] == nil {
-			c.Value.AppendNull()
-		} else {
-			c.Value.Append(math.Float64frombits(binary.BigEndian.Uint64(v[3])))
-		}
-		appendText(c.Text, v[4])
-		appendText(c.Unit, v[5])
-		c.Kind.Append(int8(binary.BigEndian.Uint16(v[6])) - 1)
-		appendTS(c.EndTime, v[7])
-		appendText(c.Source, v[8])
-		c.Key.Append(v[9])
-		appendTS(c.SupersededAt, v[10])
-		appendTS(c.AvailableAt, v[11])
-		appendTS(c.RecordedAt, v[12])
-		if v[13] == nil {
-			c.Version.AppendNull()
-		} else {
-			c.Version.Append(int64(binary.BigEndian.Uint64(v[13])))
 		}
 		n++
 	}
@@ -173,14 +162,44 @@ func (r *eventReader) Next() bool {
 	if n == 0 {
 		return false
 	}
-	r.rec = r.b.NewRecord()
+	r.rec = r.newRecord()
 	return true
 }
 
-func (r *eventReader) fail(err error) {
-	r.err = fmt.Errorf("postgres: read events: %w", err)
+func (r *rowReader) fail(err error) {
+	r.err = fmt.Errorf("postgres: read %s: %w", r.what, err)
 	r.eof = true
 	r.rows.Close()
+}
+
+// decodeEvent appends one row of selectEvents.
+func decodeEvent(c *timeline.ColumnBuilders, v [][]byte) error {
+	if len(v) != nSelectEvents || len(v[0]) != 8 || len(v[6]) != 2 || len(v[9]) != 16 || len(v[12]) != 8 {
+		return errMalformed
+	}
+	c.SubjectID.Append(int64(binary.BigEndian.Uint64(v[0])))
+	appendTS(c.Time, v[1])
+	c.Code.BinaryBuilder.Append(v[2])
+	if v[3] == nil {
+		c.Value.AppendNull()
+	} else {
+		c.Value.Append(math.Float64frombits(binary.BigEndian.Uint64(v[3])))
+	}
+	appendText(c.Text, v[4])
+	appendText(c.Unit, v[5])
+	c.Kind.Append(int8(binary.BigEndian.Uint16(v[6])) - 1)
+	appendTS(c.EndTime, v[7])
+	appendText(c.Source, v[8])
+	c.Key.Append(v[9])
+	appendTS(c.SupersededAt, v[10])
+	appendTS(c.AvailableAt, v[11])
+	appendTS(c.RecordedAt, v[12])
+	if v[13] == nil {
+		c.Version.AppendNull()
+	} else {
+		c.Version.Append(int64(binary.BigEndian.Uint64(v[13])))
+	}
+	return nil
 }
 
 var errMalformed = fmt.Errorf("unexpected binary row layout")
@@ -206,20 +225,12 @@ func (s *Store) Details(ctx context.Context, t timeline.DetailTable, c store.Coh
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	schema := t.Schema()
-	if schema == nil {
+	q := newQuery()
+	sql, ok := q.Details(t, c, f)
+	if !ok {
 		return nil, fmt.Errorf("postgres: details: %w: unknown table %q", store.ErrInvalid, t)
 	}
-	cols := make([]string, schema.NumFields())
-	for i, fl := range schema.Fields() {
-		cols[i] = "d." + pgx.Identifier{fl.Name}.Sanitize()
-	}
-	q := newQuery()
-	q.Cohort("d", c, "events", "subject_codes")
-	q.Filter("e", f)
-	sql := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + pgx.Identifier{string(t)}.Sanitize() +
-		` d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
-		q.Where() + ` ORDER BY d.subject_id, e.time NULLS FIRST, d.record_key`
+	schema := t.Schema()
 	rows, done, err := s.query(ctx, sql, q.Args)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: details: %w", err)
@@ -228,79 +239,19 @@ func (s *Store) Details(ctx context.Context, t timeline.DetailTable, c store.Coh
 	if batch <= 0 {
 		batch = defaultBatchRows
 	}
-	return &detailReader{rows: rows, done: done, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema), batch: batch, refs: 1}, nil
-}
-
-type detailReader struct {
-	rows   pgx.Rows
-	done   func()
-	schema *arrow.Schema
-	b      *array.RecordBuilder
-	batch  int
-	rec    arrow.Record
-	err    error
-	eof    bool
-	refs   int64
-}
-
-func (r *detailReader) Retain() { atomic.AddInt64(&r.refs, 1) }
-func (r *detailReader) Release() {
-	if atomic.AddInt64(&r.refs, -1) == 0 {
-		if r.rec != nil {
-			r.rec.Release()
-			r.rec = nil
-		}
-		r.rows.Close()
-		r.done()
-		r.b.Release()
-	}
-}
-func (r *detailReader) Schema() *arrow.Schema { return r.schema }
-func (r *detailReader) Record() arrow.Record  { return r.rec }
-func (r *detailReader) Err() error            { return r.err }
-
-func (r *detailReader) Next() bool {
-	if r.rec != nil {
-		r.rec.Release()
-		r.rec = nil
-	}
-	if r.eof {
-		return false
-	}
-	nf := r.schema.NumFields()
-	n := 0
-	for n < r.batch && r.rows.Next() {
-		v := r.rows.RawValues()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	nf := schema.NumFields()
+	return newRowReader(rows, done, schema, batch, "details", func(v [][]byte) error {
 		if len(v) != nf {
-			r.fail(errMalformed)
-			return false
+			return errMalformed
 		}
 		for i := 0; i < nf; i++ {
-			if err := appendCell(r.b.Field(i), v[i]); err != nil {
-				r.fail(fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err))
-				return false
+			if err := appendCell(b.Field(i), v[i]); err != nil {
+				return fmt.Errorf("column %s: %w", schema.Field(i).Name, err)
 			}
 		}
-		n++
-	}
-	if n < r.batch {
-		r.eof = true
-		if err := r.rows.Err(); err != nil {
-			r.fail(err)
-			return false
-		}
-	}
-	if n == 0 {
-		return false
-	}
-	r.rec = r.b.NewRecord()
-	return true
-}
-
-func (r *detailReader) fail(err error) {
-	r.err = fmt.Errorf("postgres: read details: %w", err)
-	r.eof = true
-	r.rows.Close()
+		return nil
+	}, b.NewRecord, b.Release), nil
 }
 
 // appendCell decodes one binary value into an Arrow builder of the type the

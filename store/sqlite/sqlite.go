@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
 
@@ -165,21 +166,9 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return timeline.FromMicros(v.Int64)
 }
 
-func checkIDs(ids []timeline.Identifier) error {
-	if len(ids) == 0 {
-		return fmt.Errorf("%w: no identifier", store.ErrInvalid)
-	}
-	for _, id := range ids {
-		if id.System == "" || id.Value == "" {
-			return fmt.Errorf("%w: identifier with an empty system or value", store.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 // Resolve implements store.Store.
 func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64, error) {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return 0, err
 	}
 	var subject int64
@@ -251,7 +240,7 @@ func subjectExists(ctx context.Context, tx *sql.Tx, subject int64) (bool, error)
 
 // Link implements store.Store.
 func (s *Store) Link(ctx context.Context, subject int64, ids ...timeline.Identifier) error {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return err
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
