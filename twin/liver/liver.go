@@ -82,17 +82,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ASTULN < 0 {
 		return c, fmt.Errorf("%w: AST upper limit of normal must be positive", ErrConfig)
 	}
-	for _, p := range []struct {
-		v   *time.Duration
-		def time.Duration
-	}{{&c.LabWindow, d.LabWindow}, {&c.BMIWindow, d.BMIWindow}, {&c.GlycemiaWindow, d.GlycemiaWindow},
-		{&c.GradeWindow, d.GradeWindow}, {&c.DialysisWindow, d.DialysisWindow}, {&c.TrendWindow, d.TrendWindow}} {
-		if *p.v == 0 {
-			*p.v = p.def
-		}
-		if *p.v < 0 {
-			return c, fmt.Errorf("%w: negative window", ErrConfig)
-		}
+	if err := twin.FillWindows(twin.Window{V: &c.LabWindow, Default: d.LabWindow}, twin.Window{V: &c.BMIWindow, Default: d.BMIWindow},
+		twin.Window{V: &c.GlycemiaWindow, Default: d.GlycemiaWindow}, twin.Window{V: &c.GradeWindow, Default: d.GradeWindow},
+		twin.Window{V: &c.DialysisWindow, Default: d.DialysisWindow}, twin.Window{V: &c.TrendWindow, Default: d.TrendWindow}); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
 }

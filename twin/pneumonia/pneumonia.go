@@ -94,17 +94,10 @@ var ErrConfig = fmt.Errorf("pneumonia: invalid configuration")
 
 func (c Config) withDefaults() (Config, error) {
 	d := DefaultConfig()
-	for _, p := range []struct {
-		v   *time.Duration
-		def time.Duration
-	}{{&c.MergeGap, d.MergeGap}, {&c.PresentationWindow, d.PresentationWindow}, {&c.TrajectoryLead, d.TrajectoryLead},
-		{&c.OpenSpan, d.OpenSpan}, {&c.NeoplasmWindow, d.NeoplasmWindow}} {
-		if *p.v == 0 {
-			*p.v = p.def
-		}
-		if *p.v < 0 {
-			return c, fmt.Errorf("%w: negative window", ErrConfig)
-		}
+	if err := twin.FillWindows(twin.Window{V: &c.MergeGap, Default: d.MergeGap},
+		twin.Window{V: &c.PresentationWindow, Default: d.PresentationWindow}, twin.Window{V: &c.TrajectoryLead, Default: d.TrajectoryLead},
+		twin.Window{V: &c.OpenSpan, Default: d.OpenSpan}, twin.Window{V: &c.NeoplasmWindow, Default: d.NeoplasmWindow}); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.ImagingThreshold == 0 {
 		c.ImagingThreshold = d.ImagingThreshold
