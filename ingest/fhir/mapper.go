@@ -376,6 +376,25 @@ func effective(v *fastjson.Value, prefix string) (start, end time.Time, err erro
 	return
 }
 
+// resultTimes reads a result's effective[x] (clinical time) and issued
+// (when it became known); a result without effective[x] is placed at
+// issued, and one with neither is rejected.
+func resultTimes(v *fastjson.Value) (start, end, issued time.Time, err error) {
+	if start, end, err = effective(v, "effective"); err != nil {
+		return
+	}
+	if issued, _, err = timeOf(v, "issued"); err != nil {
+		return start, end, issued, reject("issued", err)
+	}
+	if start.IsZero() {
+		if issued.IsZero() {
+			return start, end, issued, reject("effective[x]", ErrNoTime)
+		}
+		start = issued
+	}
+	return start, end, issued, nil
+}
+
 // version returns the SourceVersion of a resource (see the package doc):
 // meta.lastUpdated in microseconds, else a numeric meta.versionId, else
 // (Observation, DiagnosticReport) the rank of its status, else 0.
@@ -1056,19 +1075,9 @@ func (m *mapper) tumorSize(v *fastjson.Value, rc *recCtx) error {
 	if err != nil {
 		return err
 	}
-	start, _, err := effective(v, "effective")
+	start, _, issued, err := resultTimes(v)
 	if err != nil {
 		return err
-	}
-	issued, hasIssued, err := timeOf(v, "issued")
-	if err != nil {
-		return reject("issued", err)
-	}
-	if start.IsZero() {
-		if !hasIssued {
-			return reject("effective[x]", ErrNoTime)
-		}
-		start = issued
 	}
 	ver, err := version(v, true)
 	if err != nil {
@@ -1077,10 +1086,7 @@ func (m *mapper) tumorSize(v *fastjson.Value, rc *recCtx) error {
 	self := m.self(v, "Observation", rc)
 	e := timeline.Event{
 		SubjectID: subject, Time: start, Code: codeTumorSize, Value: long, HasValue: true, Unit: "mm",
-		Kind: timeline.KindLesion, Source: rc.source, Key: m.key(self, ""), SourceVersion: ver,
-	}
-	if hasIssued {
-		e.AvailableAt = issued
+		Kind: timeline.KindLesion, Source: rc.source, Key: m.key(self, ""), SourceVersion: ver, AvailableAt: issued,
 	}
 	d := timeline.LesionDetail{
 		SubjectID: subject, Key: e.Key, LongAxisMM: long, ShortAxisMM: short,
@@ -1511,19 +1517,9 @@ func (m *mapper) diagnosticReport(v *fastjson.Value, rc *recCtx) error {
 	if err != nil {
 		return err
 	}
-	start, end, err := effective(v, "effective")
+	start, end, issued, err := resultTimes(v)
 	if err != nil {
 		return err
-	}
-	issued, hasIssued, err := timeOf(v, "issued")
-	if err != nil {
-		return reject("issued", err)
-	}
-	if start.IsZero() {
-		if !hasIssued {
-			return reject("effective[x]", ErrNoTime)
-		}
-		start = issued
 	}
 	ver, err := version(v, true)
 	if err != nil {
@@ -1567,10 +1563,7 @@ func (m *mapper) diagnosticReport(v *fastjson.Value, rc *recCtx) error {
 	self := m.self(v, "DiagnosticReport", rc)
 	e := timeline.Event{
 		SubjectID: subject, Time: start, EndTime: end, Kind: kind, Source: rc.source, SourceVersion: ver,
-		Code: m.code(cs[p]), Key: m.key(self, ""), Text: text,
-	}
-	if hasIssued {
-		e.AvailableAt = issued
+		Code: m.code(cs[p]), Key: m.key(self, ""), Text: text, AvailableAt: issued,
 	}
 	m.emit(e)
 	return nil
