@@ -109,8 +109,8 @@ func (o Options) fill() Options {
 	return o
 }
 
-// Twin is the oncology twin of one patient as of a time.
-type Twin struct {
+// Result is the oncology twin of one patient as of a time.
+type Result struct {
 	SubjectID       int64            `json:"subjectId"`
 	AsOf            *time.Time       `json:"asOf,omitempty"`
 	Version         string           `json:"version"`
@@ -148,12 +148,12 @@ type Settings struct {
 }
 
 // Response returns the current RECIST 1.1 course (nil when there is none).
-func (t *Twin) Response() *Course { return t.current(CriteriaRECIST) }
+func (t *Result) Response() *Course { return t.current(CriteriaRECIST) }
 
 // IResponse returns the current iRECIST course (nil when none was computed).
-func (t *Twin) IResponse() *Course { return t.current(CriteriaIRECIST) }
+func (t *Result) IResponse() *Course { return t.current(CriteriaIRECIST) }
 
-func (t *Twin) current(criteria string) *Course {
+func (t *Result) current(criteria string) *Course {
 	for _, c := range t.Courses {
 		if c.Current && c.Criteria == criteria {
 			return c
@@ -162,12 +162,12 @@ func (t *Twin) current(criteria string) *Course {
 	return nil
 }
 
-// Compute builds the oncology twin from a patient view. It is a pure,
+// Compute builds the oncology twin (its Result) from a patient view. It is a pure,
 // deterministic function of the view (which already holds only what was
 // available at the view's as-of time) and the options.
-func Compute(v *twin.View, opt Options) *Twin {
+func Compute(v *twin.View, opt Options) *Result {
 	opt = opt.fill()
-	t := &Twin{
+	t := &Result{
 		SubjectID: v.Subject, AsOf: optT(v.AsOf), Version: Version,
 		Cancers: []Condition{}, MetastaticSites: []MetastaticSite{}, Stages: []Stage{}, DiseaseStatus: []DiseaseStatus{},
 		Lesions: []Lesion{}, Courses: []*Course{}, Lines: []Line{}, Markers: []Marker{}, Samples: []Sample{},
@@ -283,7 +283,7 @@ var kindOrder = map[string]int{
 }
 
 // history builds the one ordered story.
-func history(t *Twin, ls *lesionSet) []Event {
+func history(t *Result, ls *lesionSet) []Event {
 	out := []Event{}
 	add := func(tm time.Time, kind, summary string, refs ...string) {
 		if tm.IsZero() {
@@ -454,4 +454,10 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// Twin returns the oncology twin for the twin registry (twin.Compute and
+// `medtwin twin --json`, key "oncology").
+func Twin(opt Options) twin.Twin {
+	return twin.Twin{Name: "oncology", Compute: func(v *twin.View) (any, error) { return Compute(v, opt), nil }}
 }
