@@ -260,6 +260,21 @@ func (k *calc) get(s *twin.Score, t time.Time, needs ...need) (map[string]float6
 
 func days(d time.Duration) string { return fmt.Sprintf("%g days", twin.Round(twin.Days(d), 1)) }
 
+// labDate returns the time the newest recorded input was taken (t when
+// none): the "lab date" a score's age is taken at.
+func labDate(s *twin.Score, t time.Time) time.Time {
+	var last time.Time
+	for _, in := range s.Inputs {
+		if in.Time.After(last) {
+			last = in.Time
+		}
+	}
+	if last.IsZero() {
+		return t
+	}
+	return last
+}
+
 // age returns the age at t, recording it as an input.
 func (k *calc) age(s *twin.Score, t time.Time) (int, bool) {
 	a, in, ok := k.v.AgeInput(t)
@@ -291,7 +306,7 @@ const (
 func (k *calc) fib4(t time.Time) twin.Score {
 	s := twin.NewScore(twin.ScoreFIB4, versionFIB4, t)
 	vals, missing := k.get(&s, t, k.lab("ast", "AST"), k.lab("alt", "ALT"), k.lab("platelets", "platelets"))
-	age, ok := k.age(&s, t)
+	age, ok := k.age(&s, labDate(&s, t))
 	if !ok {
 		missing = append(missing, "age (no birth date)")
 	}
@@ -468,7 +483,7 @@ func (k *calc) albi(t time.Time) twin.Score {
 func (k *calc) nfs(t time.Time) twin.Score {
 	s := twin.NewScore(twin.ScoreNFS, versionNFS, t)
 	vals, missing := k.get(&s, t, k.lab("ast", "AST"), k.lab("alt", "ALT"), k.lab("platelets", "platelets"), k.lab("albumin", "albumin"))
-	age, ok := k.age(&s, t)
+	age, ok := k.age(&s, labDate(&s, t))
 	if !ok {
 		missing = append(missing, "age (no birth date)")
 	}

@@ -47,6 +47,7 @@ package pneumonia
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/medtwin/medtwin/timeline"
@@ -271,22 +272,38 @@ func (k *calc) episodes() []span {
 	return out
 }
 
-// admission finds the inpatient encounter covering t.
+// inSet reports whether an event belongs to a code set by its code or, for
+// an encounter, by its type: FHIR ingest writes an encounter's class as its
+// code (ENCOUNTER//IMP) and its type at the start of the text
+// ("SNOMED//32485007 Hospital admission").
+func (k *calc) inSet(set string, e *timeline.Event) bool {
+	if k.v.Codes.InSet(set, e.Code) {
+		return true
+	}
+	if e.Kind == timeline.KindEncounter && e.Text != "" {
+		typ, _, _ := strings.Cut(e.Text, " ")
+		return strings.Contains(typ, "//") && k.v.Codes.InSet(set, typ)
+	}
+	return false
+}
+
+// admission finds the inpatient (or intensive-care) encounter covering t.
 func (k *calc) admission(t time.Time) *timeline.Event {
 	var best *timeline.Event
-	for _, set := range []string{timeline.SetInpatient, timeline.SetICU} {
-		evs := k.v.InSet(set)
-		for i := range evs {
-			e := &evs[i]
-			if e.Kind != timeline.KindEncounter || !k.visible(e) || e.Time.After(t.Add(k.c.PresentationWindow)) {
-				continue
-			}
-			if !e.EndTime.IsZero() && e.EndTime.Before(t) {
-				continue
-			}
-			if best == nil || e.Time.Before(best.Time) {
-				best = e
-			}
+	evs := k.v.Events(timeline.KindEncounter)
+	for i := range evs {
+		e := &evs[i]
+		if !k.inSet(timeline.SetInpatient, e) && !k.inSet(timeline.SetICU, e) {
+			continue
+		}
+		if !k.visible(e) || e.Time.After(t.Add(k.c.PresentationWindow)) {
+			continue
+		}
+		if !e.EndTime.IsZero() && e.EndTime.Before(t) {
+			continue
+		}
+		if best == nil || e.Time.Before(best.Time) {
+			best = e
 		}
 	}
 	return best
@@ -390,8 +407,8 @@ func (k *calc) outcomes(ep Episode, t0 time.Time) Outcomes {
 	if ep.Admission != nil && ep.Admission.End != nil && ep.Admission.End.After(to) {
 		to = *ep.Admission.End
 	}
-	for _, e := range k.v.InSet(timeline.SetICU) {
-		if k.visible(&e) && !e.Time.Before(from) && !e.Time.After(to) {
+	for _, e := range k.v.Events() {
+		if k.inSet(timeline.SetICU, &e) && k.visible(&e) && !e.Time.Before(from) && !e.Time.After(to) {
 			yes, at := true, e.Time
 			o.ICUTransfer, o.ICUTime = &yes, &at
 			break
