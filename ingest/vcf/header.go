@@ -86,8 +86,8 @@ type Header struct {
 // annotations (VEP CSQ, SnpEff ANN), from the field list in its header
 // Description.
 type Annotation struct {
-	ID     string   // the INFO key: CSQ, ANN, vep…
-	Tool   string   // "VEP" or "SnpEff"
+	ID       string   // the INFO key: CSQ, ANN, vep…
+	Tool     string   // "VEP" or "SnpEff"
 	Fields   []string // field names in order
 	roles    []role   // per field
 	lastRole int      // index of the last field with a role
