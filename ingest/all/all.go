@@ -5,6 +5,7 @@ package all
 
 import (
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/maf"
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
 
@@ -12,5 +13,6 @@ import (
 func Registry() (*ingest.Registry, error) {
 	return ingest.NewRegistry(
 		vcf.New(),
+		maf.New(),
 	)
 }

@@ -18,7 +18,8 @@
 //     frameshift or extension (p.Q61X) means a stop and becomes Ter. A
 //     string that is not valid one-letter HGVS (p.WQ288fs, p.X125_splice)
 //     is kept as written. p.?, p.= and p.0 alone say nothing about the
-//     protein and fall through to the next choice;
+//     protein and fall through to the next choice, as does vcf2maf's
+//     p.X125_splice;
 //  2. the coding (c.) or non-coding (n.) HGVS of the chosen transcript,
 //     without the transcript accession: GENE//TP53//c.375+1G>A;
 //  3. the genomic HGVS given by ClinVar (CLNHGVS, g. on the RefSeq

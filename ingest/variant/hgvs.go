@@ -78,7 +78,12 @@ func Protein(s string) string {
 		return ""
 	}
 	if !strings.HasPrefix(s, "p.") {
-		return s
+		// VEP writes a synonymous change as c.516C>T(p.=) in HGVSp.
+		if i := strings.Index(s, "(p."); i >= 0 && strings.HasSuffix(s, ")") {
+			s = s[i+1 : len(s)-1]
+		} else {
+			return s
+		}
 	}
 	body := s[2:]
 	if len(body) >= 2 && body[0] == '(' && body[len(body)-1] == ')' {

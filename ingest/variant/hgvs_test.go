@@ -26,6 +26,7 @@ func TestProtein(t *testing.T) {
 		{"p.M1?", "p.Met1?"},
 		{"p.Met1?", "p.Met1?"},
 		{"p.?", "p.?"},
+		{"ENST00000408989.2:c.516C>T(p.%3D)", "p.="},
 		{"p.=", "p.="},
 		// Not valid one-letter HGVS: kept as written.
 		{"p.X125_splice", "p.X125_splice"},

@@ -190,5 +190,7 @@ func informativeProtein(p string) bool {
 	case "", "p.", "p.?", "p.=", "p.0", "p.0?":
 		return false
 	}
-	return strings.HasPrefix(p, "p.")
+	// vcf2maf writes splice-site changes as p.X125_splice, which names no
+	// protein change: the c. change says more.
+	return strings.HasPrefix(p, "p.") && !strings.HasSuffix(p, "_splice")
 }

@@ -167,6 +167,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 	st.w = variant.NewWriter(env, fs, in.Name)
 	defer st.w.Release()
 
+	damaged := false
 	for {
 		rec, err := vr.Read()
 		if err == io.EOF {
@@ -174,6 +175,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 		}
 		var le *LineError
 		if errors.As(err, &le) {
+			damaged = damaged || errors.Is(le, ErrDamaged)
 			fs.Reject(&ingest.ParseError{Source: in.Name, Record: "line " + strconv.FormatInt(le.Line, 10), Field: le.Field, Err: le.Err})
 			continue
 		}
@@ -184,7 +186,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 			return &storeError{err}
 		}
 	}
-	if zr != nil && !zr.SawEOFMarker() {
+	if zr != nil && !zr.SawEOFMarker() && !damaged {
 		fs.Reject(&ingest.ParseError{Source: in.Name, Record: "end of file", Err: ErrNoEOFMarker})
 	}
 	for c, n := range st.skips {
@@ -402,11 +404,16 @@ func (st *fileState) annotate(a *Annotation, rec *Record, k int) alleleAnnotatio
 		return out
 	}
 	t := &st.ts[best]
-	out.gene = string(t.Symbol)
 	out.consequence = string(t.Consequence)
 	out.impact = string(t.Impact)
-	out.hgvsc = string(t.HGVSc)
-	out.hgvsp = string(t.HGVSp)
+	if !intergenic(t) {
+		// SnpEff names an intergenic region after its two flanking genes
+		// (PLA2G4A-BRINP3) and gives it a genomic n. change: neither is a
+		// gene or transcript change.
+		out.gene = string(t.Symbol)
+		out.hgvsc = string(t.HGVSc)
+		out.hgvsp = string(t.HGVSp)
+	}
 	out.transcript = string(t.Feature)
 	out.clinsig = string(t.ClinSig)
 	for _, e := range bytes.Split(t.Existing, []byte{'&'}) {
@@ -417,6 +424,14 @@ func (st *fileState) annotate(a *Annotation, rec *Record, k int) alleleAnnotatio
 	}
 	out.all = annotationJSON(a, st.ts, idx)
 	return out
+}
+
+func intergenic(t *Transcript) bool {
+	switch string(t.Consequence) {
+	case "intergenic_variant", "intergenic_region", "conserved_intergenic_variant":
+		return true
+	}
+	return string(t.FeatureType) == "intergenic_region"
 }
 
 // annotationJSON writes the allele's entries as a JSON array of objects of

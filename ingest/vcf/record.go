@@ -165,7 +165,7 @@ func (r *Reader) Read() (*Record, error) {
 			var de *damageError
 			switch {
 			case errors.As(err, &de):
-				return nil, &LineError{Line: r.lr.line, Err: fmt.Errorf("%w: %v", ErrDamaged, de.err)}
+				return nil, &LineError{Line: r.lr.line, Err: fmt.Errorf("%w: %w", ErrDamaged, de.err)}
 			case err == errLineTooLong:
 				return nil, &LineError{Line: r.lr.line, Err: err}
 			}
