@@ -117,8 +117,8 @@ func (*Adapter) Detect(_ string, head []byte) bool {
 // column indexes (-1 when absent).
 type columns struct {
 	chrom, start, ref, alt1, alt2, sample, symbol, build, class, consequence, impact int
-	hgvsc, hgvsp, hgvspShort, proteinChange, transcript, rs, status, filter, clinsig  int
-	tDepth, tRef, tAlt, tumorF, vafPercent, allEffects                                int
+	hgvsc, hgvsp, hgvspShort, proteinChange, transcript, rs, status, filter, clinsig int
+	tDepth, tRef, tAlt, tumorF, vafPercent, allEffects                               int
 }
 
 func findColumns(header []string) (columns, error) {
