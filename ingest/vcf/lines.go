@@ -21,15 +21,17 @@ type lineReader struct {
 	r          io.Reader
 	buf        []byte
 	start, end int
+	scan       int // buf[start:scan] holds no newline
 	eof        bool
 	fatal      error
 	line       int64 // lines returned so far
 	skipToNL   bool  // after lost data: the next partial line is a fragment
 	tooLong    bool
+	max        int // MaxLineSize; tests lower it
 }
 
 func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{r: r, buf: make([]byte, 1<<20)}
+	return &lineReader{r: r, buf: make([]byte, 64<<10), max: MaxLineSize}
 }
 
 // damageError reports input lost to damaged compression; the reader goes on
@@ -45,9 +47,14 @@ func (e *damageError) Unwrap() error { return e.err }
 // any other error is fatal.
 func (l *lineReader) next() ([]byte, error) {
 	for {
-		if i := bytes.IndexByte(l.buf[l.start:l.end], '\n'); i >= 0 {
+		if l.scan < l.start {
+			l.scan = l.start
+		}
+		if i := bytes.IndexByte(l.buf[l.scan:l.end], '\n'); i >= 0 {
+			i += l.scan - l.start
 			line := l.buf[l.start : l.start+i]
 			l.start += i + 1
+			l.scan = l.start
 			if l.skipToNL {
 				l.skipToNL = false
 				continue
@@ -77,19 +84,22 @@ func (l *lineReader) next() ([]byte, error) {
 			}
 			return nil, io.EOF
 		}
-		// Make room: move the partial line to the front, grow if full.
+		// Everything up to end has no newline. Make room: move the partial
+		// line to the front, grow if full.
+		l.scan = l.end
 		if l.start > 0 {
 			copy(l.buf, l.buf[l.start:l.end])
 			l.end -= l.start
+			l.scan -= l.start
 			l.start = 0
 		}
 		if l.end == len(l.buf) {
-			if len(l.buf) >= MaxLineSize {
+			if len(l.buf) >= l.max {
 				// Drop what we have of the line and remember to report it.
 				l.tooLong = true
-				l.end = 0
+				l.end, l.scan = 0, 0
 			} else {
-				nb := make([]byte, min(2*len(l.buf), MaxLineSize))
+				nb := make([]byte, min(2*len(l.buf), l.max))
 				copy(nb, l.buf[:l.end])
 				l.buf = nb
 			}
@@ -118,7 +128,7 @@ func (l *lineReader) next() ([]byte, error) {
 		// The partial line before the damage is lost, and so is the start
 		// of the line after it (when reading goes on): one rejected line
 		// stands for what was lost.
-		l.start, l.end = 0, 0
+		l.start, l.end, l.scan = 0, 0, 0
 		l.skipToNL = !l.eof
 		l.tooLong = false
 		l.line++
