@@ -5,6 +5,7 @@ package all
 
 import (
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/fhir"
 	"github.com/medtwin/medtwin/ingest/maf"
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
@@ -12,6 +13,7 @@ import (
 // Registry returns a new registry holding every adapter.
 func Registry() (*ingest.Registry, error) {
 	return ingest.NewRegistry(
+		fhir.New(),
 		vcf.New(),
 		maf.New(),
 	)
