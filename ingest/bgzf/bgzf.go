@@ -208,37 +208,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for {
-		if r.cur == nil {
-			if r.err != nil {
-				return 0, r.err
-			}
-			j, ok := <-r.queue
-			if !ok {
-				r.err = io.EOF
-				return 0, r.err
-			}
-			<-j.done
-			r.cur, r.pos, r.mi = j, 0, 0
-		}
-		j := r.cur
-		limit := len(j.out)
-		if r.mi < len(j.marks) {
-			limit = j.marks[r.mi].at
-		}
-		if r.pos < limit {
-			n := copy(p, j.out[r.pos:limit])
-			r.pos += n
-			return n, nil
-		}
-		if r.mi < len(j.marks) {
-			err := j.marks[r.mi].err
-			r.mi++
-			return 0, err
-		}
-		j.release()
-		r.cur = nil
-	}
+	seg, err := r.segment()
+	n := copy(p, seg)
+	r.pos += n
+	return n, err
 }
 
 // WriteTo implements io.WriterTo, avoiding a copy per Read.
@@ -248,17 +221,35 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	}
 	var total int64
 	for {
+		seg, err := r.segment()
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+		n, err := w.Write(seg)
+		r.pos += n
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// segment returns the next run of output up to the next error (the data
+// stays the reader's; the caller advances r.pos by what it consumed), or
+// the error itself: a *BlockError, io.EOF.
+func (r *Reader) segment() ([]byte, error) {
+	for {
 		if r.cur == nil {
 			if r.err != nil {
-				if r.err == io.EOF {
-					return total, nil
-				}
-				return total, r.err
+				return nil, r.err
 			}
 			j, ok := <-r.queue
 			if !ok {
 				r.err = io.EOF
-				return total, nil
+				return nil, r.err
 			}
 			<-j.done
 			r.cur, r.pos, r.mi = j, 0, 0
@@ -269,18 +260,12 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 			limit = j.marks[r.mi].at
 		}
 		if r.pos < limit {
-			n, err := w.Write(j.out[r.pos:limit])
-			r.pos += n
-			total += int64(n)
-			if err != nil {
-				return total, err
-			}
-			continue
+			return j.out[r.pos:limit], nil
 		}
 		if r.mi < len(j.marks) {
 			err := j.marks[r.mi].err
 			r.mi++
-			return total, err
+			return nil, err
 		}
 		j.release()
 		r.cur = nil

@@ -162,30 +162,11 @@ func findColumns(header []string) (columns, error) {
 	return c, nil
 }
 
-type storeError struct{ err error }
-
-func (e *storeError) Error() string { return e.err.Error() }
-func (e *storeError) Unwrap() error { return e.err }
-
 // Ingest implements ingest.Adapter.
 func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.Input, sink ingest.Sink) error {
-	linker, err := samples.NewLinker(env)
-	if err != nil {
-		return err
-	}
-	for _, in := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		fs := sink.File(in)
-		err := ingestFile(ctx, env, linker, in, fs)
-		fs.Done(err)
-		var se *storeError
-		if errors.As(err, &se) {
-			return se.err
-		}
-	}
-	return nil
+	return variant.IngestFiles(ctx, env, files, sink, func(ctx context.Context, l *samples.Linker, in *ingest.Input, fs ingest.FileSink) error {
+		return ingestFile(ctx, env, l, in, fs)
+	})
 }
 
 func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in *ingest.Input, fs ingest.FileSink) error {
@@ -293,7 +274,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 		}
 		link, err := linker.Link(ctx, sample, unlinkedSystem)
 		if err != nil {
-			return &storeError{err}
+			return &variant.StoreError{Err: err}
 		}
 		if !link.Linked {
 			unlinked[sample] = true
@@ -384,7 +365,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 			call.Value, call.HasValue = float64(dosage), true
 		}
 		if err := w.Add(ctx, &call); err != nil {
-			return &storeError{err}
+			return &variant.StoreError{Err: err}
 		}
 	}
 	if len(unlinked) > 0 {
@@ -396,7 +377,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 		fs.Skip(c, n)
 	}
 	if err := w.Flush(ctx); err != nil {
-		return &storeError{err}
+		return &variant.StoreError{Err: err}
 	}
 	return nil
 }

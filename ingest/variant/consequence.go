@@ -2,46 +2,6 @@ package variant
 
 import "strings"
 
-// Severity ranks a consequence: lower is more severe. It accepts Sequence
-// Ontology terms as VEP and SnpEff write them, several joined by "&" (VEP)
-// or "+" (SnpEff), in which case the most severe counts. Unknown terms rank
-// by impact (HIGH, MODERATE, LOW, MODIFIER) when given, else last.
-//
-// The order is Ensembl's "Calculated variant consequences" table
-// (https://www.ensembl.org/info/genome/variation/prediction/predicted_data.html,
-// release 110), with SnpEff's additional terms placed beside the Ensembl
-// term of the same impact and meaning.
-func Severity(consequence, impact string) int {
-	best := unknownSeverity(impact)
-	for consequence != "" {
-		i := strings.IndexAny(consequence, "&+,")
-		term := consequence
-		if i >= 0 {
-			term, consequence = consequence[:i], consequence[i+1:]
-		} else {
-			consequence = ""
-		}
-		if r, ok := severity[term]; ok && r < best {
-			best = r
-		}
-	}
-	return best
-}
-
-func unknownSeverity(impact string) int {
-	switch strings.ToUpper(impact) {
-	case "HIGH":
-		return 85
-	case "MODERATE":
-		return 135
-	case "LOW":
-		return 215
-	case "MODIFIER":
-		return 350
-	}
-	return 1000
-}
-
 // severity: Ensembl rank × 10; SnpEff-only terms in between.
 var severity = map[string]int{
 	"chromosome_number_variation":                    5,
@@ -129,9 +89,18 @@ func BiotypePriority(biotype string) int {
 	return 4
 }
 
-// SeverityBytes is Severity for byte slices, without allocating.
-func SeverityBytes(consequence, impact []byte) int {
-	best := unknownSeverityBytes(impact)
+// Severity ranks a consequence: lower is more severe. It accepts Sequence
+// Ontology terms as VEP and SnpEff write them, several joined by "&" (VEP)
+// or "+" (SnpEff), in which case the most severe counts. Unknown terms rank
+// by impact (HIGH, MODERATE, LOW, MODIFIER) when given, else last. It does
+// not allocate.
+//
+// The order is Ensembl's "Calculated variant consequences" table
+// (https://www.ensembl.org/info/genome/variation/prediction/predicted_data.html,
+// release 110), with SnpEff's additional terms placed beside the Ensembl
+// term of the same impact and meaning.
+func Severity(consequence, impact []byte) int {
+	best := unknownSeverity(impact)
 	for len(consequence) > 0 {
 		i := 0
 		for i < len(consequence) && consequence[i] != '&' && consequence[i] != '+' && consequence[i] != ',' {
@@ -148,7 +117,7 @@ func SeverityBytes(consequence, impact []byte) int {
 	return best
 }
 
-func unknownSeverityBytes(impact []byte) int {
+func unknownSeverity(impact []byte) int {
 	switch string(impact) {
 	case "HIGH":
 		return 85

@@ -2,10 +2,12 @@ package variant
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/samples"
 	"github.com/medtwin/medtwin/timeline"
 )
 
@@ -89,3 +91,35 @@ func (w *Writer) Added() int64 { return w.n }
 
 // Release frees the writer's builders.
 func (w *Writer) Release() { w.bb.Release() }
+
+// StoreError marks an error that stops a whole group of files (the store
+// failing, the context ending) rather than one file.
+type StoreError struct{ Err error }
+
+func (e *StoreError) Error() string { return e.Err.Error() }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// IngestFiles is the file loop of the genomic adapters: it loads the run's
+// sample linking (ingest/samples), then ingests each file with fn, ending
+// each file with fn's error. It stops at a *StoreError (returning its
+// cause) or when the context ends.
+func IngestFiles(ctx context.Context, env *ingest.Env, files []*ingest.Input, sink ingest.Sink,
+	fn func(ctx context.Context, linker *samples.Linker, in *ingest.Input, fs ingest.FileSink) error) error {
+	linker, err := samples.NewLinker(env)
+	if err != nil {
+		return err
+	}
+	for _, in := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fs := sink.File(in)
+		err := fn(ctx, linker, in, fs)
+		fs.Done(err)
+		var se *StoreError
+		if errors.As(err, &se) {
+			return se.Err
+		}
+	}
+	return nil
+}

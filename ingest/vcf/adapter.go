@@ -51,32 +51,11 @@ func (*Adapter) Detect(_ string, head []byte) bool {
 	return bytes.HasPrefix(head, []byte("##")) && bytes.Contains(head, []byte("\n#CHROM\tPOS\tID\tREF\tALT\t"))
 }
 
-// storeError marks errors that stop the whole group (the store failing, the
-// context ending), as opposed to one file's fatal error.
-type storeError struct{ err error }
-
-func (e *storeError) Error() string { return e.err.Error() }
-func (e *storeError) Unwrap() error { return e.err }
-
 // Ingest implements ingest.Adapter.
 func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.Input, sink ingest.Sink) error {
-	linker, err := samples.NewLinker(env)
-	if err != nil {
-		return err
-	}
-	for _, in := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		fs := sink.File(in)
-		err := ingestFile(ctx, env, linker, in, fs)
-		fs.Done(err)
-		var se *storeError
-		if errors.As(err, &se) {
-			return se.err
-		}
-	}
-	return nil
+	return variant.IngestFiles(ctx, env, files, sink, func(ctx context.Context, l *samples.Linker, in *ingest.Input, fs ingest.FileSink) error {
+		return ingestFile(ctx, env, l, in, fs)
+	})
 }
 
 // Open returns a reader of a VCF file's text: BGZF decompressed in
@@ -148,7 +127,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 	for _, name := range h.Samples {
 		l, err := linker.Link(ctx, name, unlinkedSystem)
 		if err != nil {
-			return &storeError{err}
+			return &variant.StoreError{Err: err}
 		}
 		if !l.Linked {
 			unlinked++
@@ -183,7 +162,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 			return err
 		}
 		if err := st.record(rec); err != nil {
-			return &storeError{err}
+			return &variant.StoreError{Err: err}
 		}
 	}
 	if zr != nil && !zr.SawEOFMarker() && !damaged {
@@ -193,7 +172,7 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 		fs.Skip(c, n)
 	}
 	if err := st.w.Flush(ctx); err != nil {
-		return &storeError{err}
+		return &variant.StoreError{Err: err}
 	}
 	return nil
 }
@@ -373,7 +352,7 @@ func siteInfo(rec *Record) site {
 		for _, e := range bytes.Split(v, []byte{','}) {
 			if j := bytes.IndexByte(e, '|'); j >= 0 {
 				term := e[j+1:]
-				if sev := variant.SeverityBytes(term, nil); sev < bestSev {
+				if sev := variant.Severity(term, nil); sev < bestSev {
 					best, bestSev = string(term), sev
 				}
 			}

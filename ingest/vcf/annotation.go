@@ -275,7 +275,7 @@ func biotypePriority(b []byte) int {
 
 // severityCache remembers the severity of recent consequence strings: a
 // file uses few distinct ones, and comparing bytes is cheaper than the map
-// lookups of variant.SeverityBytes.
+// lookups of variant.Severity.
 type severityCache struct {
 	e [32]struct {
 		cons, impact []byte
@@ -286,7 +286,7 @@ type severityCache struct {
 
 func (c *severityCache) get(cons, impact []byte) int {
 	if c == nil {
-		return variant.SeverityBytes(cons, impact)
+		return variant.Severity(cons, impact)
 	}
 	h := len(cons)
 	if h > 0 {
@@ -297,7 +297,7 @@ func (c *severityCache) get(cons, impact []byte) int {
 	if e.ok && bytes.Equal(e.cons, cons) && bytes.Equal(e.impact, impact) {
 		return e.sev
 	}
-	e.sev = variant.SeverityBytes(cons, impact)
+	e.sev = variant.Severity(cons, impact)
 	e.cons = append(e.cons[:0], cons...)
 	e.impact = append(e.impact[:0], impact...)
 	e.ok = true

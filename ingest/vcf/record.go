@@ -423,20 +423,14 @@ func parseInt32(b []byte) (int32, bool) {
 		neg = b[0] == '-'
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 10 {
+	if len(b) > 10 {
 		return 0, false
 	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
+	n, ok := parseUint(b)
 	if neg {
 		n = -n
 	}
-	if n > math.MaxInt32 || n < math.MinInt32+8 {
+	if !ok || n > math.MaxInt32 || n < math.MinInt32+8 {
 		return 0, false
 	}
 	return int32(n), true
