@@ -203,9 +203,14 @@ func (rep *Report) walk(item *Dataset, path string, ctx srContext, depth int) {
 	// Pass 2: measurements and nested containers.
 	for i, ch := range children {
 		p := path + "." + strconv.Itoa(i+1)
+		rel := ch.String(TagRelationshipType)
 		switch ch.String(TagValueType) {
 		case "NUM":
-			rep.num(ch, p, ctx)
+			// Measurements are CONTAINS items; NUMs that are acquisition or
+			// observation context (an Image Library's pixel rows) are not.
+			if rel == "CONTAINS" || rel == "" {
+				rep.num(ch, p, ctx)
+			}
 		case "CONTAINER":
 			rep.walk(ch, p, ctx, depth+1)
 		}
