@@ -86,8 +86,10 @@ type Instance struct {
 	NumberOfFrames            int // 1 for single-frame images
 	SpacingBetweenSlices      float64
 	RescaleType               string
-	// Frames holds the geometry of each frame (len NumberOfFrames for images
-	// with geometry; empty for non-images such as reports).
+	// Frames holds the geometry of each frame: one entry per frame for
+	// enhanced multi-frame images (per-frame functional groups), one entry
+	// for single-frame and classic multi-frame images (the position of
+	// their first frame), none for non-images such as reports.
 	Frames []FrameGeometry
 
 	// Pixel data position (metadata only; see ReadFrames).
@@ -276,7 +278,10 @@ func NewInstance(f *File, path string) (*Instance, error) {
 			in.PixelLength = -1
 		}
 	}
-	in.Frames = frameGeometry(d, in.NumberOfFrames)
+	var err error
+	if in.Frames, err = frameGeometry(d, in.NumberOfFrames); err != nil {
+		return nil, err
+	}
 
 	switch {
 	case in.SOPInstanceUID == "":
@@ -303,7 +308,7 @@ func patientIdentifier(d *Dataset) PatientIdentifier {
 // frameGeometry reads plane geometry: from the top level for single-frame
 // images, from the shared and per-frame functional groups for enhanced
 // multi-frame images (per-frame values win).
-func frameGeometry(d *Dataset, n int) []FrameGeometry {
+func frameGeometry(d *Dataset, n int) ([]FrameGeometry, error) {
 	base := FrameGeometry{SliceThickness: math.NaN(), RescaleSlope: 1}
 	applyGeometry(&base, d)
 	shared := d.Item(TagSharedFGSeq)
@@ -312,32 +317,22 @@ func frameGeometry(d *Dataset, n int) []FrameGeometry {
 	}
 	perFrame := d.Seq(TagPerFrameFGSeq)
 	if len(perFrame) == 0 {
-		if !base.HasPosition && !base.HasOrientation && shared == nil && n <= 1 && d.Find(TagPixelData) == nil {
-			if d.Find(TagRows) == nil {
-				return nil
-			}
+		if d.Find(TagRows) == nil && !base.HasPosition {
+			return nil, nil // not an image
 		}
-		out := make([]FrameGeometry, n)
-		for i := range out {
-			out[i] = base
-		}
-		if n > 1 {
-			// A classic multi-frame image has one position for all frames:
-			// only the first is known.
-			for i := 1; i < n; i++ {
-				out[i].HasPosition = false
-			}
-		}
-		return out
+		// A single-frame image, or a classic multi-frame image whose one
+		// position is that of its first frame: one entry.
+		return []FrameGeometry{base}, nil
+	}
+	if len(perFrame) != n {
+		return nil, &TagError{Tag: TagPerFrameFGSeq, Offset: -1, Err: fmt.Errorf("%w: %d items for NumberOfFrames %d", ErrMalformed, len(perFrame), n)}
 	}
 	out := make([]FrameGeometry, n)
 	for i := range out {
 		out[i] = base
-		if i < len(perFrame) {
-			applyGroups(&out[i], perFrame[i])
-		}
+		applyGroups(&out[i], perFrame[i])
 	}
-	return out
+	return out, nil
 }
 
 func applyGeometry(g *FrameGeometry, d *Dataset) {

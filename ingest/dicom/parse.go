@@ -3,7 +3,9 @@ package dicom
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/charset"
 )
@@ -274,6 +276,14 @@ func (p *parser) setCharset(v []byte) {
 		return
 	}
 	// A leading empty value means the default repertoire (PS3.3 C.12.1.1.2).
+	// github.com/suyashkumar/dicom v1.1.0 panics on some names it lists
+	// (ISO_IR 166, found by FuzzDICOMMeta): an unusable character set is a
+	// warning, text is then read as UTF-8 or Latin-1.
+	defer func() {
+		if r := recover(); r != nil {
+			p.csErr = fmt.Errorf("specific character set %q not supported", strings.Join(names, `\`))
+		}
+	}()
 	cs, err := charset.ParseSpecificCharacterSet(names)
 	if err != nil {
 		p.csErr = err

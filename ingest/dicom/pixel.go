@@ -144,8 +144,15 @@ func (fr *Frames) frameBits() int64 {
 	return int64(in.Rows) * int64(in.Columns) * int64(max(in.SamplesPerPixel, 1)) * int64(in.BitsAllocated)
 }
 
+// maxFrameSamples bounds one decoded frame (Rows × Columns × Samples):
+// 2^28 samples is 1 GiB of int32, far beyond any real image.
+const maxFrameSamples = 1 << 28
+
 func (fr *Frames) init() error {
 	in := fr.Instance
+	if int64(in.Rows)*int64(in.Columns)*int64(max(in.SamplesPerPixel, 1)) > maxFrameSamples {
+		return &TagError{Tag: TagRows, Offset: -1, Err: fmt.Errorf("%w: %dx%d frames are too large to decode", ErrPixelData, in.Rows, in.Columns)}
+	}
 	if in.PixelLength >= 0 {
 		need := (fr.frameBits()*int64(in.NumberOfFrames) + 7) / 8
 		if in.PixelOffset+in.PixelLength > fr.size {

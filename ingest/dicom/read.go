@@ -271,9 +271,15 @@ func (r *Reader) parse(f *File, ra io.ReaderAt, size int64) error {
 		zr := flate.NewReader(bytes.NewReader(r.buf[pos:]))
 		var out bytes.Buffer
 		out.Write(r.buf[:pos])
-		// Bound the inflated size: 1 GiB of header is hostile input.
-		if _, err := io.Copy(&out, io.LimitReader(zr, 1<<30)); err != nil {
+		// Bound the inflated size: deflate expands at most about 1032:1, so
+		// more than that is a decompression bomb, not a data set.
+		limit := min(int64(1)<<30, 1100*(size-int64(pos))+1<<20)
+		n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
+		if err != nil {
 			return fmt.Errorf("%w: inflating the data set: %v", ErrTruncated, err)
+		}
+		if n > limit {
+			return fmt.Errorf("%w: deflated data set expands beyond %d bytes", ErrMalformed, limit)
 		}
 		f.stream = out.Bytes()
 		f.Size = int64(len(f.stream))

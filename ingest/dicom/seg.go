@@ -124,6 +124,9 @@ func NewSegmentation(f *File, in *Instance) (*Segmentation, error) {
 	if !in.HasPixelData {
 		return nil, &TagError{Tag: TagPixelData, Offset: -1, Err: ErrMissingAttribute}
 	}
+	if len(in.Frames) != in.NumberOfFrames {
+		return nil, &TagError{Tag: TagPerFrameFGSeq, Offset: -1, Err: fmt.Errorf("%w: a segmentation needs one per-frame functional group per frame", ErrMissingAttribute)}
+	}
 	if s.Type != "LABELMAP" {
 		for i, g := range in.Frames {
 			if g.Segment == 0 && len(s.Segments) > 1 {
