@@ -6,11 +6,13 @@ package all
 import (
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/dicom"
+	"github.com/medtwin/medtwin/ingest/imagingcsv"
 )
 
 // Registry returns a new registry holding every adapter.
 func Registry() (*ingest.Registry, error) {
 	return ingest.NewRegistry(
 		dicom.New(),
+		imagingcsv.New(),
 	)
 }
