@@ -62,23 +62,7 @@ type Segmentation struct {
 
 // ReadSegmentation reads a segmentation's metadata (frames are decoded
 // later, by Mask).
-func ReadSegmentation(path string) (*Segmentation, error) {
-	f, err := ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	in, err := NewInstance(f, path)
-	if err != nil {
-		return nil, err
-	}
-	var s *Segmentation
-	err = guard(func() error {
-		var e error
-		s, e = NewSegmentation(f, in)
-		return e
-	})
-	return s, err
-}
+func ReadSegmentation(path string) (*Segmentation, error) { return readParsed(path, NewSegmentation) }
 
 // NewSegmentation reads a segmentation from a parsed file.
 func NewSegmentation(f *File, in *Instance) (*Segmentation, error) {

@@ -74,22 +74,25 @@ func IsReport(sopClass string) bool {
 }
 
 // ReadReport reads a structured report's measurements.
-func ReadReport(path string) (*Report, error) {
+func ReadReport(path string) (*Report, error) { return readParsed(path, ParseReport) }
+
+// readParsed reads a whole file and hands it to parse under the panic guard.
+func readParsed[T any](path string, parse func(*File, *Instance) (T, error)) (T, error) {
+	var out T
 	f, err := ReadFile(path)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	in, err := NewInstance(f, path)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	var rep *Report
 	err = guard(func() error {
 		var e error
-		rep, e = ParseReport(f, in)
+		out, e = parse(f, in)
 		return e
 	})
-	return rep, err
+	return out, err
 }
 
 // srContext is what a content item inherits from its ancestors.
