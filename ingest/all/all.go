@@ -6,12 +6,14 @@ package all
 import (
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/dicom"
+	"github.com/medtwin/medtwin/ingest/fhir"
 	"github.com/medtwin/medtwin/ingest/imagingcsv"
 )
 
 // Registry returns a new registry holding every adapter.
 func Registry() (*ingest.Registry, error) {
 	return ingest.NewRegistry(
+		fhir.New(),
 		dicom.New(),
 		imagingcsv.New(),
 	)
