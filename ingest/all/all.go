@@ -5,7 +5,9 @@ package all
 
 import (
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/dicom"
 	"github.com/medtwin/medtwin/ingest/fhir"
+	"github.com/medtwin/medtwin/ingest/imagingcsv"
 	"github.com/medtwin/medtwin/ingest/maf"
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
@@ -16,5 +18,7 @@ func Registry() (*ingest.Registry, error) {
 		fhir.New(),
 		vcf.New(),
 		maf.New(),
+		dicom.New(),
+		imagingcsv.New(),
 	)
 }
