@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/timeline"
 	"github.com/medtwin/medtwin/twin"
@@ -34,6 +35,7 @@ func newTwinCmd(a *app) *cobra.Command {
 		opts          = all.DefaultOptions()
 		trendDays     float64
 	)
+	var recistBaseline, irecist string
 	cmd := &cobra.Command{
 		Use:   "twin --patient ID [--as-of TIME] [--json]",
 		Short: "Print every twin of one patient",
@@ -59,6 +61,19 @@ ID is a subject id or an identifier written SYSTEM|VALUE (e.g. urn:oid:1.2.250.1
 				return usageErr("twin: --trend-days must be positive")
 			}
 			opts.Liver.TrendWindow = time.Duration(trendDays * float64(twin.Day))
+			if recistBaseline != "" {
+				t, err := parseCLITime(recistBaseline)
+				if err != nil {
+					return usageErr("twin: --recist-baseline: %v", err)
+				}
+				opts.Oncology.BaselineDate = t
+			}
+			switch m := oncology.IRECISTMode(irecist); m {
+			case oncology.IRECISTAuto, oncology.IRECISTOn, oncology.IRECISTOff:
+				opts.Oncology.IRECIST = m
+			default:
+				return usageErr("twin: --irecist: want auto, on or off")
+			}
 			ctx := cmd.Context()
 			s, err := a.openStore(ctx)
 			if err != nil {
@@ -94,6 +109,9 @@ ID is a subject id or an identifier written SYSTEM|VALUE (e.g. urn:oid:1.2.250.1
 	f.BoolVar(&jsonOut, "json", false, "print JSON")
 	f.Float64Var(&opts.Liver.ASTULN, "ast-uln", opts.Liver.ASTULN, "AST upper limit of normal for APRI (U/L)")
 	f.Float64Var(&trendDays, "trend-days", twin.Days(opts.Liver.TrendWindow), "window of the liver trends (days)")
+	f.StringVar(&recistBaseline, "recist-baseline", "", "RECIST baseline: the last assessment at or before this date (default: per therapy line)")
+	f.StringVar(&irecist, "irecist", string(oncology.IRECISTAuto), "iRECIST courses: auto (lines with an immune checkpoint inhibitor), on or off")
+	f.BoolVar(&opts.Oncology.RequireConfirmation, "recist-confirm", opts.Oncology.RequireConfirmation, "CR/PR need confirmation ≥ 4 weeks later for the best overall response")
 	return cmd
 }
 
@@ -187,6 +205,8 @@ func writeTwinText(w io.Writer, rep twin.Report) {
 				}
 				fmt.Fprintf(tw, "  %s – %s\tCURB-65 %s; PSI %s\n", e.Start.Format("2006-01-02"), end, scoreText(e.CURB65), scoreText(e.PSI))
 			}
+		case *oncology.Result:
+			writeOncologyText(tw, v)
 		default:
 			fmt.Fprintf(tw, "%s\t(see --json)\n", r.Name)
 		}
@@ -206,4 +226,54 @@ func scoreText(s twin.Score) string {
 		return fmt.Sprintf("%g–%g (%s)", s.Range.Min, s.Range.Max, s.NotComputable)
 	}
 	return "not computable: " + s.NotComputable
+}
+
+// writeOncologyText prints the oncology twin in a few lines: cancers, the
+// current line, the current responses, markers and actionable variants.
+func writeOncologyText(w io.Writer, v *oncology.Result) {
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	fmt.Fprintf(w, "oncology\t%d lesion(s), %d line(s)\n", len(v.Lesions), len(v.Lines))
+	for _, c := range v.Cancers {
+		when := ""
+		if c.Onset != nil {
+			when = ", " + day(*c.Onset)
+		}
+		fmt.Fprintf(w, "  cancer\t%s %s (%s%s)\n", c.Category, c.Site, c.Code, when)
+	}
+	if n := len(v.Lines); n > 0 {
+		l := v.Lines[n-1]
+		fmt.Fprintf(w, "  line %d\t%s since %s\n", l.Number, l.AgentNames(), day(l.Start))
+	}
+	for _, c := range v.Courses {
+		if !c.Current {
+			continue
+		}
+		if c.NotComputable != "" {
+			fmt.Fprintf(w, "  %s\tnot computable: %s\n", c.Criteria, c.NotComputable)
+			continue
+		}
+		last := "no follow-up yet"
+		if n := len(c.TimePoints); n > 0 {
+			o := c.TimePoints[n-1]
+			last = fmt.Sprintf("%s %s", day(o.Time), o.Overall)
+			if o.SumMM != nil && o.PctFromBaseline != nil {
+				last += fmt.Sprintf(" (sum %g mm, %+g %%)", *o.SumMM, *o.PctFromBaseline)
+			}
+		}
+		fmt.Fprintf(w, "  %s\tbaseline %s sum %g mm; last %s; best %s\n", c.Criteria, day(c.Baseline.Time), c.Baseline.SumMM, last, c.BestOverall)
+	}
+	for _, m := range v.Markers {
+		k := ""
+		if m.Kinetics != nil {
+			k = fmt.Sprintf(", %s %g days", m.Kinetics.Kind, m.Kinetics.Days)
+		}
+		fmt.Fprintf(w, "  %s\t%g %s (%s)%s\n", m.Display, m.Latest.Value, m.Unit, day(m.Latest.Time), k)
+	}
+	for _, s := range v.Samples {
+		for _, x := range s.Variants {
+			if x.Actionable != nil {
+				fmt.Fprintf(w, "  actionable\t%s (sample %s)\n", x.Actionable.Alteration, s.Sample)
+			}
+		}
+	}
 }

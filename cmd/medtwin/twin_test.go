@@ -180,7 +180,7 @@ func TestTwinCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(log) != 1 || log[0].Action != "cli-twin" || strings.Join(log[0].Fields, ",") != "liver,pneumonia" ||
+	if len(log) != 1 || log[0].Action != "cli-twin" || strings.Join(log[0].Fields, ",") != "liver,pneumonia,oncology" ||
 		strings.Contains(log[0].Detail, conv.Value) {
 		t.Errorf("audit log = %+v", log)
 	}

@@ -5,6 +5,7 @@
 package all
 
 import (
+	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/twin"
 	"github.com/medtwin/medtwin/twin/liver"
 	"github.com/medtwin/medtwin/twin/pneumonia"
@@ -14,19 +15,20 @@ import (
 type Options struct {
 	Liver     liver.Config
 	Pneumonia pneumonia.Config
+	Oncology  oncology.Options
 }
 
 // DefaultOptions returns every twin's documented defaults.
 func DefaultOptions() Options {
-	return Options{Liver: liver.DefaultConfig(), Pneumonia: pneumonia.DefaultConfig()}
+	return Options{Liver: liver.DefaultConfig(), Pneumonia: pneumonia.DefaultConfig(), Oncology: oncology.DefaultOptions()}
 }
 
 // Twins returns the twins in output order. Each result appears under the
-// twin's name: {"subject":…, "asOf":…, "liver":…, "pneumonia":…, …}.
+// twin's name: {"subject":…, "asOf":…, "liver":…, "pneumonia":…, "oncology":…}.
 func Twins(o Options) []twin.Twin {
 	return []twin.Twin{
 		liver.Twin(o.Liver),
 		pneumonia.Twin(o.Pneumonia),
-		// The oncology twin goes here: oncology.Twin(o.Oncology).
+		oncology.Twin(o.Oncology),
 	}
 }
