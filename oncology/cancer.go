@@ -18,11 +18,14 @@ type Condition struct {
 	// Category is primary, secondary (metastatic), in situ, benign,
 	// uncertain (uncertain or unknown behaviour) or neoplasm (malignancy not
 	// stated by the code).
-	Category  string     `json:"category"`
-	Site      string     `json:"site,omitempty"`
-	Histology string     `json:"histology,omitempty"`
-	Onset     *time.Time `json:"onset,omitempty"`
-	Abatement *time.Time `json:"abatement,omitempty"`
+	Category string `json:"category"`
+	// OtherCodes are further codings of the same source record (an ICD-10-CM
+	// and a SNOMED CT code of one FHIR Condition).
+	OtherCodes []string   `json:"otherCodes,omitempty"`
+	Site       string     `json:"site,omitempty"`
+	Histology  string     `json:"histology,omitempty"`
+	Onset      *time.Time `json:"onset,omitempty"`
+	Abatement  *time.Time `json:"abatement,omitempty"`
 	// RecognisedBy says how the code was recognised: icd10cm-range,
 	// snomed-table, extra-code or text (display words, for SNOMED codes the
 	// built-in table does not list).
@@ -393,17 +396,31 @@ func codedValue(e *timeline.Event) string {
 
 // stageValue normalises a stage group or category value: "Stage 3A
 // (qualifier value)" → "3A", "American Joint Committee on Cancer cT3
-// (qualifier value)" → "cT3"; other values are kept as given.
+// (qualifier value)" → "cT3", and a coded value as FHIR ingest writes it
+// ("AJCC//3C", "SNOMED//261638004 Stage 3A (qualifier value)") → its
+// display's stage, else its code. Other values are kept as given.
 func stageValue(v string, tnm bool) string {
 	v = strings.TrimSpace(v)
-	if tnm {
-		if m := reTNM.FindStringSubmatch(v); m != nil {
-			return m[1]
-		}
-		return v
+	code, display := "", v
+	if first, rest, _ := strings.Cut(v, " "); strings.Contains(first, "//") {
+		code, display = first, strings.TrimSpace(rest)
 	}
-	if m := reStageGroup.FindStringSubmatch(v); m != nil {
-		return strings.ToUpper(m[1])
+	for _, s := range []string{display, code} {
+		if s == "" {
+			continue
+		}
+		if tnm {
+			if m := reTNM.FindStringSubmatch(s); m != nil {
+				return m[1]
+			}
+		} else if m := reStageGroup.FindStringSubmatch(s); m != nil {
+			return strings.ToUpper(m[1])
+		}
+	}
+	if code != "" {
+		if vocab, parts := timeline.SplitCode(code); vocab == "AJCC" && len(parts) > 0 {
+			return parts[len(parts)-1]
+		}
 	}
 	return v
 }
@@ -437,6 +454,7 @@ func cancerHistory(v *twin.View, opt *Options) (conds []Condition, mets []Metast
 		extra[baseCode(x.Code)] = x
 	}
 	var histEvents []timeline.Event
+	sameRecord := map[string]int{}
 	type stageKey struct {
 		t    time.Time
 		kind string
@@ -448,21 +466,38 @@ func cancerHistory(v *twin.View, opt *Options) (conds []Condition, mets []Metast
 		bc := baseCode(e.Code)
 		vocab, _ := timeline.SplitCode(e.Code)
 		switch {
+		case vocab == "ICDO3" || vocab == "ICD-O-3" || isMorphology(e.Text):
+			histEvents = append(histEvents, e)
 		case e.Kind == timeline.KindDiagnosis:
+			if i, ok := sameRecord[recordOf(&e)]; ok {
+				// Another coding of a condition already listed (FHIR
+				// ingest writes one event per coding).
+				if !contains(conds[i].OtherCodes, e.Code) {
+					conds[i].OtherCodes = append(conds[i].OtherCodes, e.Code)
+				}
+				if conds[i].Histology == "" {
+					conds[i].Histology = histologyOf(e.Text)
+				}
+				continue
+			}
 			if c, ok := classifyCondition(&e, extra); ok {
+				if r := recordOf(&e); r != "" {
+					sameRecord[r] = len(conds)
+				}
 				conds = append(conds, c)
 				if c.Category == "secondary" && c.Site != "" {
 					mets = append(mets, MetastaticSite{Site: c.Site, Since: c.Onset, Code: c.Code, EventRef: c.EventRef})
 				}
 			}
-		case vocab == "ICDO3" || vocab == "ICD-O-3":
-			histEvents = append(histEvents, e)
 		case bc == diseaseStatusCode:
 			val := codedValue(&e)
 			status = append(status, DiseaseStatus{Time: e.Time, Status: diseaseStatusOf(val), Value: val, EventRef: twin.EventRef(&e)})
 		}
 		typ, isGroup := stageGroupCodes[bc]
 		cat, isCat := stageCategoryCodes[bc]
+		if !isGroup && !isCat && e.Kind == timeline.KindStage {
+			typ, isGroup = "unspecified", true // a stage event under a code not listed here
+		}
 		if !isGroup && !isCat || e.Time.IsZero() {
 			continue
 		}
@@ -495,12 +530,14 @@ func cancerHistory(v *twin.View, opt *Options) (conds []Condition, mets []Metast
 		stages = append(stages, *byKey[k])
 	}
 	sort.SliceStable(stages, func(i, j int) bool { return stages[i].Time.Before(stages[j].Time) })
-	// Histology from ICD-O-3 morphology events: attached to the primary
-	// diagnosed at the same time, or to the only primary.
+	// Histology from morphology events (ICD-O-3 codes, or SNOMED CT
+	// morphologic abnormalities such as mCODE's histologyMorphologyBehavior
+	// extension): attached to the primary diagnosed at the same time, or to
+	// the only primary.
 	for _, h := range histEvents {
-		_, parts := timeline.SplitCode(h.Code)
+		vocab, parts := timeline.SplitCode(h.Code)
 		name := ""
-		if len(parts) > 0 {
+		if len(parts) > 0 && (vocab == "ICDO3" || vocab == "ICD-O-3") {
 			name = icdO3[parts[0]]
 		}
 		if name == "" {
@@ -530,4 +567,19 @@ func cancerHistory(v *twin.View, opt *Options) (conds []Condition, mets []Metast
 		}
 	}
 	return conds, mets, stages, status
+}
+
+// isMorphology: a SNOMED CT morphologic abnormality (histology), not a
+// disorder.
+func isMorphology(text string) bool {
+	return strings.Contains(strings.ToLower(text), "morphologic abnormality")
+}
+
+// recordOf names the source record an event came from: its source locator
+// and time ("" when the source gives no locator).
+func recordOf(e *timeline.Event) string {
+	if e.Source == "" {
+		return ""
+	}
+	return e.Source + "@" + e.Time.UTC().Format(time.RFC3339Nano)
 }

@@ -191,6 +191,10 @@ func readingsOf(v *twin.View) []*reading {
 		}
 		if d.IsNode != nil {
 			r.node = *d.IsNode
+		} else {
+			// No flag: a lesion whose site is a lymph node is a node (its
+			// short axis is what RECIST measures).
+			r.node = organOf(r.site, r.siteCode, false) == "lymph node"
 		}
 		if d.TooSmall != nil {
 			r.tooSmall = *d.TooSmall

@@ -18,6 +18,8 @@ package oncology
 //	stage DATE CODE "value"
 //	status DATE "value"                        (cancer disease status, LOINC 97509-4)
 //	variant DATE sample=S gene=G [hgvsp=…] [vaf=F] [origin=somatic] [consequence=…]
+//	                                           (any event line: source=LOCATOR to give
+//	                                           several lines one source record)
 //	asof DATE|RFC3339                          expectations below see only what was
 //	                                           available by then
 //	expect [DATE] key=value …                  see check() for the keys
@@ -138,10 +140,14 @@ func loadScenario(t *testing.T, path string) *scenario {
 		t.Helper()
 		t.Fatalf("%s:%d: %s", sc.file, n, fmt.Sprintf(format, args...))
 	}
+	var opts map[string]string
 	ev := func(at time.Time, code string, kind timeline.Kind) timeline.Event {
+		src := fmt.Sprintf("%s#L%d", sc.file, n)
+		if s, ok := opts["source"]; ok {
+			src = s // several lines from one source record (one FHIR resource coded twice)
+		}
 		return timeline.Event{
-			SubjectID: 1, Time: at, Code: code, Kind: kind,
-			Source: fmt.Sprintf("%s#L%d", sc.file, n), Key: timeline.NewKey(sc.file, strconv.Itoa(n)),
+			SubjectID: 1, Time: at, Code: code, Kind: kind, Source: src, Key: timeline.NewKey(sc.file, strconv.Itoa(n)),
 		}
 	}
 	s := bufio.NewScanner(f)
@@ -195,7 +201,7 @@ func loadScenario(t *testing.T, path string) *scenario {
 			}
 			return d
 		}
-		opts := map[string]string{}
+		opts = map[string]string{}
 		var plain []string
 		for _, w := range words {
 			if p, ok := splitKV(w); ok {
@@ -714,7 +720,7 @@ func check(t *testing.T, sc *scenario, tw *Result, x expectation) int {
 			cmp(p, strconv.Itoa(len(tw.Lesions)))
 		case "lines":
 			cmp(p, strconv.Itoa(len(tw.Lines)))
-		case "lineAgents", "lineReason", "lineBest", "lineStart", "lineEnd", "lineBestI":
+		case "lineAgents", "lineReason", "lineBest", "lineStart", "lineEnd", "lineBestI", "lineExposures":
 			v, _ := get("line")
 			i, _ := strconv.Atoi(v)
 			if i < 1 || i > len(tw.Lines) {
@@ -735,6 +741,12 @@ func check(t *testing.T, sc *scenario, tw *Result, x expectation) int {
 				cmp(p, l.Start.Format("2006-01-02"))
 			case "lineEnd":
 				cmp(p, l.End.Format("2006-01-02"))
+			case "lineExposures":
+				total := 0
+				for _, a := range l.Agents {
+					total += a.Exposures
+				}
+				cmp(p, strconv.Itoa(total))
 			}
 		case "kinetics", "days", "pct", "baselineValue", "latest", "values":
 			name, _ := get("marker")

@@ -70,6 +70,7 @@ type exposure struct {
 
 func exposures(v *twin.View, idx *agentIndex) []exposure {
 	var out []exposure
+	seen := map[string]bool{}
 	for _, e := range v.Events(timeline.KindMedication) {
 		e := e
 		if e.Time.IsZero() {
@@ -78,6 +79,13 @@ func exposures(v *twin.View, idx *agentIndex) []exposure {
 		rec, ok := idx.lookup(&e)
 		if !ok {
 			continue
+		}
+		// One record coded twice (RxNorm and ATC) is one exposure.
+		if r := recordOf(&e); r != "" {
+			if seen[r+"|"+rec.agent.Name] {
+				continue
+			}
+			seen[r+"|"+rec.agent.Name] = true
 		}
 		end := e.EndTime
 		if end.IsZero() || end.Before(e.Time) {
