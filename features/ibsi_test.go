@@ -158,4 +158,3 @@ func TestIBSIPhantom(t *testing.T) {
 		}
 	}
 }
-
