@@ -38,7 +38,7 @@ type FirstOrder struct {
 	N           int     // voxels in the region
 	Energy      float64 // Σ (X+c)²
 	TotalEnergy float64 // voxel volume (mm³) × Energy
-	Entropy     float64 // −Σ p log₂(p+ε) over the binned histogram
+	Entropy     float64 // −Σ p log₂(p+ε) over the binned histogram (0 for one bin)
 	Minimum     float64
 	P10         float64 // 10th percentile (numpy linear interpolation)
 	P25         float64
@@ -239,5 +239,8 @@ func (h *histogram) firstOrder(voxel float64, s Settings) FirstOrder {
 		binCount += h.cnt[i]
 	}
 	flush()
+	if f.Entropy < 0 { // −log₂(1+ε) for a single bin
+		f.Entropy = 0
+	}
 	return f
 }
