@@ -173,19 +173,32 @@ func (m *Mask) Label(conn Connectivity) *Components {
 // true for.
 func (c *Components) Mask(keep func(label int) bool) *Mask {
 	out := c.m.empty()
+	c.Paint(out, func(l int) uint8 {
+		if keep(l) {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Paint writes, into dst (on the mask's grid, which may be the labelled
+// mask itself: the components keep their own runs), the value value(label)
+// over each component's voxels and 0 elsewhere.
+func (c *Components) Paint(dst *Mask, value func(label int) uint8) {
+	clear(dst.Bits)
 	rows := c.m.Ny * c.m.Nz
 	for r := 0; r < rows; r++ {
 		base := r * c.m.Nx
 		for i := c.row[r]; i < c.row[r+1]; i++ {
-			if keep(int(c.label[i])) {
-				seg := out.Bits[base+int(c.start[i]) : base+int(c.end[i])]
+			if b := value(int(c.label[i])); b != 0 {
+				seg := dst.Bits[base+int(c.start[i]) : base+int(c.end[i])]
 				for k := range seg {
-					seg[k] = 1
+					seg[k] = b
 				}
 			}
 		}
 	}
-	return out
 }
 
 // Largest returns the mask's largest connected component (an empty mask

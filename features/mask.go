@@ -210,14 +210,34 @@ func FromSegment(v *Volume, sm *dicom.Mask) (*Mask, error) {
 // reach the slice's border (4-connected background).
 func (m *Mask) FillHoles2D() *Mask {
 	out := m.clone()
+	fillHoles2D(out, 1)
+	return out
+}
+
+// Select returns the voxels whose value is label (masks holding several
+// labels, such as SegmentLungs').
+func (m *Mask) Select(label uint8) *Mask {
+	out := m.empty()
+	for i, b := range m.Bits {
+		if b == label {
+			out.Bits[i] = 1
+		}
+	}
+	return out
+}
+
+// fillHoles2D sets to label, slice by slice, the 0-valued regions that
+// pixels of value label enclose (4-connected paths of pixels other than
+// label that do not reach the slice border).
+func fillHoles2D(m *Mask, label uint8) {
 	plane := m.Nx * m.Ny
 	outside := make([]uint8, plane)
 	stack := make([]int32, 0, 1024)
 	for z := 0; z < m.Nz; z++ {
-		sl := out.Bits[z*plane : (z+1)*plane]
+		sl := m.Bits[z*plane : (z+1)*plane]
 		clear(outside)
 		push := func(i int) {
-			if sl[i] == 0 && outside[i] == 0 {
+			if sl[i] != label && outside[i] == 0 {
 				outside[i] = 1
 				stack = append(stack, int32(i))
 			}
@@ -248,10 +268,9 @@ func (m *Mask) FillHoles2D() *Mask {
 			}
 		}
 		for i := range sl {
-			if outside[i] == 0 {
-				sl[i] = 1
+			if outside[i] == 0 && sl[i] == 0 {
+				sl[i] = label
 			}
 		}
 	}
-	return out
 }
