@@ -2,6 +2,7 @@ package features
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -41,46 +42,16 @@ func ComputeShape(v *Volume, m *Mask) (Shape, error) {
 		return Shape{}, ErrEmptyMask
 	}
 	sp := v.Spacing
-	at := func(x, y, z int) bool {
-		if x < 0 || y < 0 || z < 0 || x >= m.Nx || y >= m.Ny || z >= m.Nz {
-			return false
-		}
-		return m.Bits[(z*m.Ny+y)*m.Nx+x] != 0
-	}
 	var s Shape
-	// Marching cubes over the cubes of voxel centres around the region.
-	var edgePos [12][3]float64
 	var vol, area float64
-	for z := lo[2] - 1; z <= hi[2]; z++ {
-		for y := lo[1] - 1; y <= hi[1]; y++ {
-			for x := lo[0] - 1; x <= hi[0]; x++ {
-				cfg := 0
-				for k := 0; k < 8; k++ {
-					c := cubeCorner(k)
-					if at(x+c[0], y+c[1], z+c[2]) {
-						cfg |= 1 << k
-					}
-				}
-				tris := mcTable[cfg]
-				if len(tris) == 0 {
-					continue
-				}
-				for e, ce := range cubeEdges {
-					a, b := cubeCorner(ce[0]), cubeCorner(ce[1])
-					edgePos[e] = [3]float64{
-						(float64(x) + float64(a[0]+b[0])/2) * sp[0],
-						(float64(y) + float64(a[1]+b[1])/2) * sp[1],
-						(float64(z) + float64(a[2]+b[2])/2) * sp[2]}
-				}
-				for _, t := range tris {
-					p, q, r := edgePos[t[0]], edgePos[t[1]], edgePos[t[2]]
-					vol += dot(p, cross(q, r))
-					area += norm(cross(sub(q, p), sub(r, p)))
-					s.Triangles++
-				}
-			}
+	vs := meshPass(m, lo, hi, sp, func(tris [][3]int8, base [3]float64, edgeOff *[12][3]float64) {
+		for _, t := range tris {
+			p, q, r := add3(base, edgeOff[t[0]]), add3(base, edgeOff[t[1]]), add3(base, edgeOff[t[2]])
+			vol += dot(p, cross(q, r))
+			area += norm(cross(sub(q, p), sub(r, p)))
+			s.Triangles++
 		}
-	}
+	})
 	s.MeshVolume = vol / 6
 	s.SurfaceArea = area / 2
 	// Voxel count and the covariance of voxel centres (mm).
@@ -142,13 +113,95 @@ func ComputeShape(v *Volume, m *Mask) (Shape, error) {
 		s.Compactness2 = 36 * math.Pi * V * V / (A * A * A)
 		s.SphericalDisproportion = A / math.Cbrt(36*math.Pi*V*V)
 	}
-	s.Vertices, s.Maximum3DDiameter, s.Maximum2DDiameterSlice, s.Maximum2DDiameterCol, s.Maximum2DDiameterRow = diameters(m, lo, hi, sp, at)
+	s.Vertices = len(vs)
+	s.Maximum3DDiameter, s.Maximum2DDiameterSlice, s.Maximum2DDiameterCol, s.Maximum2DDiameterRow = diameters(vs, sp)
 	return s, nil
 }
 
-// vertex is a mesh vertex in half-voxel units (2x, 2y, 2z): one on the
-// midpoint of every grid edge whose two voxels differ.
-type vertex [3]int32
+// meshPass streams the region slice by slice through marching cubes: for
+// each cube of voxel centres around the region with a surface in it, emit
+// gets the cube's triangles, the cube's origin (mm) and the edge midpoint
+// offsets (mm). It returns the mesh vertices (packed keys, see pack).
+// Memory: two padded slices of the region's bounding box.
+func meshPass(m *Mask, lo, hi [3]int, sp [3]float64, emit func(tris [][3]int8, base [3]float64, edgeOff *[12][3]float64)) []uint64 {
+	var edgeOff [12][3]float64
+	for e := range cubeEdges {
+		c := edgeMid(e)
+		edgeOff[e] = [3]float64{c[0] * sp[0], c[1] * sp[1], c[2] * sp[2]}
+	}
+	// Padded planes: x from lo0-1 to hi0+1, y likewise.
+	w, h := hi[0]-lo[0]+3, hi[1]-lo[1]+3
+	plane := func(z int, dst []uint8) {
+		clear(dst)
+		if z < lo[2] || z > hi[2] {
+			return
+		}
+		for y := lo[1]; y <= hi[1]; y++ {
+			src := m.Bits[(z*m.Ny+y)*m.Nx+lo[0] : (z*m.Ny+y)*m.Nx+hi[0]+1]
+			copy(dst[(y-lo[1]+1)*w+1:], src)
+		}
+	}
+	// code packs each 2×2 square of a plane: bit 0 (x,y), 1 (x+1,y),
+	// 2 (x,y+1), 3 (x+1,y+1) — the corners k of a cube face at constant z.
+	code := func(p []uint8, dst []uint8) {
+		for y := 0; y+1 < h; y++ {
+			r0, r1 := p[y*w:(y+1)*w], p[(y+1)*w:(y+2)*w]
+			d := dst[y*w : (y+1)*w]
+			for x := 0; x+1 < w; x++ {
+				d[x] = (r0[x] & 1) | (r0[x+1]&1)<<1 | (r1[x]&1)<<2 | (r1[x+1]&1)<<3
+			}
+		}
+	}
+	pa, pb := make([]uint8, w*h), make([]uint8, w*h)
+	ca, cb := make([]uint8, w*h), make([]uint8, w*h)
+	plane(lo[2]-1, pa)
+	code(pa, ca)
+	var vs []uint64
+	x0, y0 := lo[0]-1, lo[1]-1 // voxel index of padded (0,0)
+	for z := lo[2] - 1; z <= hi[2]; z++ {
+		plane(z+1, pb)
+		code(pb, cb)
+		Z := 2*z + 2
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				i := y*w + x
+				c := pa[i]
+				X, Y := 2*(x+x0)+2, 2*(y+y0)+2
+				if x+1 < w && c != pa[i+1] {
+					vs = append(vs, pack(X+1, Y, Z))
+				}
+				if y+1 < h && c != pa[i+w] {
+					vs = append(vs, pack(X, Y+1, Z))
+				}
+				if c != pb[i] {
+					vs = append(vs, pack(X, Y, Z+1))
+				}
+				if x+1 < w && y+1 < h {
+					cfg := ca[i] | cb[i]<<4
+					if tris := mcTable[cfg]; len(tris) > 0 {
+						emit(tris, [3]float64{float64(x+x0) * sp[0], float64(y+y0) * sp[1], float64(z) * sp[2]}, &edgeOff)
+					}
+				}
+			}
+		}
+		pa, pb = pb, pa
+		ca, cb = cb, ca
+	}
+	return vs
+}
+
+func add3(a, b [3]float64) [3]float64 { return [3]float64{a[0] + b[0], a[1] + b[1], a[2] + b[2]} }
+
+// Mesh vertices are packed as 21-bit coordinates in half-voxel units
+// (2x, 2y, 2z, offset by 2 so that the padding ring is non-negative): one
+// on the midpoint of every grid edge whose two voxels differ.
+const vbits = 21
+
+func pack(a, b, c int) uint64 { return uint64(a)<<(2*vbits) | uint64(b)<<vbits | uint64(c) }
+func unpackKey(k uint64) [3]int {
+	const m = 1<<vbits - 1
+	return [3]int{int(k >> (2 * vbits)), int(k >> vbits & m), int(k & m)}
+}
 
 // diameters finds the largest distances between mesh vertices: in 3-D,
 // and within planes of constant z, y and x. The 3-D maximum lies between
@@ -156,61 +209,41 @@ type vertex [3]int32
 // 2-D hull of the points of each axis plane through it; so each plane's
 // points are reduced to their 2-D hull first and only points on the hull
 // of all three of their planes are compared pairwise.
-func diameters(m *Mask, lo, hi [3]int, sp [3]float64, at func(x, y, z int) bool) (nv int, d3, dz, dy, dx float64) {
-	var vs []vertex
-	for z := lo[2] - 1; z <= hi[2]+1; z++ {
-		for y := lo[1] - 1; y <= hi[1]+1; y++ {
-			for x := lo[0] - 1; x <= hi[0]+1; x++ {
-				c := at(x, y, z)
-				if c != at(x+1, y, z) {
-					vs = append(vs, vertex{int32(2*x + 1), int32(2 * y), int32(2 * z)})
-				}
-				if c != at(x, y+1, z) {
-					vs = append(vs, vertex{int32(2 * x), int32(2*y + 1), int32(2 * z)})
-				}
-				if c != at(x, y, z+1) {
-					vs = append(vs, vertex{int32(2 * x), int32(2 * y), int32(2*z + 1)})
-				}
-			}
-		}
-	}
-	nv = len(vs)
+func diameters(vs []uint64, sp [3]float64) (d3, dz, dy, dx float64) {
 	half := [3]float64{sp[0] / 2, sp[1] / 2, sp[2] / 2}
-	pos := func(v vertex) [3]float64 {
-		return [3]float64{float64(v[0]) * half[0], float64(v[1]) * half[1], float64(v[2]) * half[2]}
+	pos := func(c [3]int) [3]float64 {
+		return [3]float64{float64(c[0]) * half[0], float64(c[1]) * half[1], float64(c[2]) * half[2]}
 	}
-	onHull := make([]uint8, len(vs))
-	planeMax := [3]float64{}
+	var planeMax [3]float64
+	var cands [3][]uint64
+	keys := make([]uint64, len(vs))
+	var pts [][2]float64
+	var canon []uint64
 	for axis := 0; axis < 3; axis++ {
 		u, w := (axis+1)%3, (axis+2)%3
-		idx := make([]int, len(vs))
-		for i := range idx {
-			idx[i] = i
+		for i, k := range vs {
+			c := unpackKey(k)
+			keys[i] = pack(c[axis], c[u], c[w])
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			va, vb := vs[idx[a]], vs[idx[b]]
-			if va[axis] != vb[axis] {
-				return va[axis] < vb[axis]
-			}
-			if va[u] != vb[u] {
-				return va[u] < vb[u]
-			}
-			return va[w] < vb[w]
-		})
-		for i := 0; i < len(idx); {
+		slices.Sort(keys)
+		for i := 0; i < len(keys); {
+			plane := keys[i] >> (2 * vbits)
+			pts, canon = pts[:0], canon[:0]
 			j := i
-			for j < len(idx) && vs[idx[j]][axis] == vs[idx[i]][axis] {
-				j++
+			for ; j < len(keys) && keys[j]>>(2*vbits) == plane; j++ {
+				c := unpackKey(keys[j]) // (axis, u, w)
+				var xyz [3]int
+				xyz[axis], xyz[u], xyz[w] = c[0], c[1], c[2]
+				p := pos(xyz)
+				pts = append(pts, [2]float64{p[u], p[w]})
+				canon = append(canon, pack(xyz[0], xyz[1], xyz[2]))
 			}
-			hull := hull2D(idx[i:j], func(k int) (float64, float64) {
-				p := pos(vs[k])
-				return p[u], p[w]
-			})
+			hull := hull2D(pts)
 			for a, k := range hull {
-				onHull[k] |= 1 << axis
-				pa := pos(vs[k])
+				cands[axis] = append(cands[axis], canon[k])
 				for _, l := range hull[a+1:] {
-					if d := dist2(pa, pos(vs[l])); d > planeMax[axis] {
+					du, dw := pts[k][0]-pts[l][0], pts[k][1]-pts[l][1]
+					if d := du*du + dw*dw; d > planeMax[axis] {
 						planeMax[axis] = d
 					}
 				}
@@ -218,49 +251,59 @@ func diameters(m *Mask, lo, hi [3]int, sp [3]float64, at func(x, y, z int) bool)
 			i = j
 		}
 	}
+	for a := range cands {
+		slices.Sort(cands[a])
+	}
 	var cand [][3]float64
-	for i, f := range onHull {
-		if f == 7 {
-			cand = append(cand, pos(vs[i]))
+	for _, k := range cands[0] {
+		if _, ok := slices.BinarySearch(cands[1], k); !ok {
+			continue
 		}
+		if _, ok := slices.BinarySearch(cands[2], k); !ok {
+			continue
+		}
+		cand = append(cand, pos(unpackKey(k)))
 	}
 	var best float64
 	for i, p := range cand {
 		for _, q := range cand[i+1:] {
-			if d := dist2(p, q); d > best {
+			d0, d1, d2 := p[0]-q[0], p[1]-q[1], p[2]-q[2]
+			if d := d0*d0 + d1*d1 + d2*d2; d > best {
 				best = d
 			}
 		}
 	}
-	return nv, math.Sqrt(best), math.Sqrt(planeMax[2]), math.Sqrt(planeMax[1]), math.Sqrt(planeMax[0])
+	return math.Sqrt(best), math.Sqrt(planeMax[2]), math.Sqrt(planeMax[1]), math.Sqrt(planeMax[0])
 }
 
-// hull2D returns the strict convex hull vertices (no collinear points) of
-// points pre-sorted by (u, w), with Andrew's monotone chain.
-func hull2D(pts []int, xy func(int) (float64, float64)) []int {
-	if len(pts) <= 2 {
-		return append([]int(nil), pts...)
+// hull2D returns the indices of the strict convex hull vertices (no
+// collinear points) of points sorted by (u, w), with Andrew's monotone
+// chain.
+func hull2D(p [][2]float64) []int {
+	n := len(p)
+	if n <= 2 {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
 	}
 	crossZ := func(o, a, b int) float64 {
-		ox, oy := xy(o)
-		ax, ay := xy(a)
-		bx, by := xy(b)
-		return (ax-ox)*(by-oy) - (ay-oy)*(bx-ox)
+		return (p[a][0]-p[o][0])*(p[b][1]-p[o][1]) - (p[a][1]-p[o][1])*(p[b][0]-p[o][0])
 	}
-	h := make([]int, 0, 2*len(pts))
-	for _, p := range pts {
-		for len(h) >= 2 && crossZ(h[len(h)-2], h[len(h)-1], p) <= 0 {
+	h := make([]int, 0, 2*n)
+	for i := 0; i < n; i++ {
+		for len(h) >= 2 && crossZ(h[len(h)-2], h[len(h)-1], i) <= 0 {
 			h = h[:len(h)-1]
 		}
-		h = append(h, p)
+		h = append(h, i)
 	}
 	lower := len(h) + 1
-	for i := len(pts) - 2; i >= 0; i-- {
-		p := pts[i]
-		for len(h) >= lower && crossZ(h[len(h)-2], h[len(h)-1], p) <= 0 {
+	for i := n - 2; i >= 0; i-- {
+		for len(h) >= lower && crossZ(h[len(h)-2], h[len(h)-1], i) <= 0 {
 			h = h[:len(h)-1]
 		}
-		h = append(h, p)
+		h = append(h, i)
 	}
 	return h[:len(h)-1]
 }
