@@ -3,35 +3,27 @@ package features
 import (
 	"math"
 	"testing"
+
+	"github.com/medtwin/medtwin/features/internal/phantom"
 )
 
-// benchVolume is the benchmark case: a 512×512×300 CT (0.7 ×
-// 0.7 × 1.0 mm, the common abdominal grid; 157 MB of int16) holding a
-// 100 mL sphere (r = 28.8 mm) of soft tissue with texture, in a body of
-// fat and muscle; the mask is the sphere.
+// benchVolume is the benchmark case (phantom.Benchmark): a
+// 512×512×300 CT at 0.7 × 0.7 × 1.0 mm (157 MB of int16) holding a
+// 100 mL sphere of soft tissue with texture in a body of fat; the mask is
+// the sphere.
 func benchVolume(b *testing.B) (*Volume, *Mask) {
 	b.Helper()
-	const nx, ny, nz = 512, 512, 300
-	sp := [3]float64{0.7, 0.7, 1.0}
-	v := &Volume{Nx: nx, Ny: ny, Nz: nz, Spacing: sp, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, Modality: "CT", Unit: "[hnsf'U]"}
+	ph := phantom.Benchmark(300)
+	v := &Volume{Nx: ph.Nx, Ny: ph.Ny, Nz: ph.Nz, Spacing: ph.Spacing, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, Modality: "CT", Unit: "[hnsf'U]"}
 	v.I16 = make([]int16, v.Len())
 	m := NewMask(v)
-	r := math.Cbrt(3 * 100e3 / (4 * math.Pi))
-	c := [3]float64{256 * sp[0], 250 * sp[1], 150 * sp[2]}
-	for z := 0; z < nz; z++ {
-		for y := 0; y < ny; y++ {
-			for x := 0; x < nx; x++ {
-				i := v.Index(x, y, z)
-				p := [3]float64{float64(x) * sp[0], float64(y) * sp[1], float64(z) * sp[2]}
-				h := int16((x*7+y*13+z*29)%61 - 30) // deterministic texture, ±30 HU
-				switch {
-				case dist2(p, c) <= r*r:
-					v.I16[i] = 45 + h
-					m.Bits[i] = 1
-				case math.Hypot(p[0]-179, p[1]-179) < 160:
-					v.I16[i] = -80 + 2*h
-				default:
-					v.I16[i] = -1000 + h/3
+	plane := v.Nx * v.Ny
+	for z := 0; z < v.Nz; z++ {
+		ph.Slice(z, v.I16[z*plane:(z+1)*plane])
+		for y := 0; y < v.Ny; y++ {
+			for x := 0; x < v.Nx; x++ {
+				if ph.InSphere(x, y, z) {
+					m.Bits[v.Index(x, y, z)] = 1
 				}
 			}
 		}

@@ -116,21 +116,7 @@ func SegmentLungs(v *Volume, body *Mask, o LungOptions) (lungs *Mask, info Lung,
 		return nil, info, err
 	}
 	cand := body.FillHoles2D()
-	// In place: enclosed air.
-	if v.I16 != nil {
-		air := int16(math.Max(math.MinInt16, math.Min(math.MaxInt16, math.Ceil(o.AirHU))))
-		for i, x := range v.I16 {
-			if x >= air {
-				cand.Bits[i] = 0
-			}
-		}
-	} else {
-		for i, x := range v.F32 {
-			if !(float64(x) < o.AirHU) {
-				cand.Bits[i] = 0
-			}
-		}
-	}
+	cand.KeepRange(v, math.Inf(-1), o.AirHU) // in place: enclosed air
 	airway := removeAirways(v, cand, o)
 	info.AirwayML = float64(airway) * v.VoxelVolume() / 1000
 	comps := cand.Label(Conn6)

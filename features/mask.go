@@ -99,28 +99,37 @@ func (m *Mask) AndNot(o *Mask) *Mask {
 // infinite).
 func Threshold(v *Volume, lo, hi float64) *Mask {
 	m := NewMask(v)
+	for i := range m.Bits {
+		m.Bits[i] = 1
+	}
+	m.KeepRange(v, lo, hi)
+	return m
+}
+
+// KeepRange clears, in place, the voxels of m whose value is outside
+// [lo, hi) (no second mask: Threshold followed by And without the memory).
+func (m *Mask) KeepRange(v *Volume, lo, hi float64) {
 	if v.I16 != nil {
-		// Integer values: lo ≤ x < hi  ⇔  ceil(lo) ≤ x ≤ ceil(hi)-1.
+		if math.Ceil(lo) > math.MaxInt16 || math.Ceil(hi)-1 < math.MinInt16 {
+			clear(m.Bits)
+			return
+		}
 		l, h := clampI16(math.Ceil(lo)), clampI16(math.Ceil(hi)-1)
 		if math.IsInf(hi, 1) {
 			h = math.MaxInt16
 		}
-		if math.Ceil(lo) > math.MaxInt16 || math.Ceil(hi)-1 < math.MinInt16 {
-			return m
-		}
 		for i, x := range v.I16 {
-			if int32(x) >= l && int32(x) <= h {
-				m.Bits[i] = 1
+			if int32(x) < l || int32(x) > h {
+				m.Bits[i] = 0
 			}
 		}
-		return m
+		return
 	}
 	for i, x := range v.F32 {
-		if f := float64(x); f >= lo && f < hi {
-			m.Bits[i] = 1
+		if f := float64(x); !(f >= lo && f < hi) {
+			m.Bits[i] = 0
 		}
 	}
-	return m
 }
 
 func clampI16(f float64) int32 {
