@@ -448,20 +448,24 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 }
 
 // collectCodes notes the (code, subject) pairs of written rows that the
-// code cache does not hold yet.
+// code cache does not hold yet. Rows come sorted by subject, and a subject
+// has few distinct codes in a batch: a short list per subject beats a map
+// lookup per row.
 func (a *appender) collectCodes(ins []pending) {
-	seen := make(map[codePair]struct{})
-	for _, p := range ins {
-		cp := codePair{a.cols.Code.Value(int(p.r.i)), p.r.sid}
-		if _, ok := seen[cp]; ok {
-			continue
-		}
-		seen[cp] = struct{}{}
-		if !a.s.codes.has(cp) {
-			cp.code = strings.Clone(cp.code)
-			a.newCodes = append(a.newCodes, cp)
+	var distinct []codePair
+	var group []string
+	for j := 0; j < len(ins); {
+		sid := ins[j].r.sid
+		group = group[:0]
+		for ; j < len(ins) && ins[j].r.sid == sid; j++ {
+			code := a.cols.Code.Value(int(ins[j].r.i))
+			if !slices.Contains(group, code) {
+				group = append(group, code)
+				distinct = append(distinct, codePair{code, sid})
+			}
 		}
 	}
+	a.newCodes = a.s.codes.missing(distinct)
 }
 
 // finish writes subject codes and detail rows.

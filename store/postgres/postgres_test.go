@@ -83,3 +83,8 @@ func TestContract(t *testing.T) {
 		return open(t, postgres.WithClock(clock))
 	})
 }
+
+func BenchmarkStore(b *testing.B) {
+	testURL(b)
+	storetest.Bench(b, func(b *testing.B) store.Store { return open(b) })
+}
