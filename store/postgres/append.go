@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,33 +28,36 @@ const sampleProbes = 32
 
 // row is one event row of a batch, in the order appends process them.
 type row struct {
-	sid  int64 // subject after merge remapping
-	key  timeline.Key
-	i    int32 // row index in the record
-	hash int64
+	sid    int64  // subject after merge remapping
+	k0, k1 uint64 // the key as two big-endian words: cheap ordering
+	key    timeline.Key
+	i      int32 // row index in the record
+	hash   int64
 }
 
 func cmpRow(a, b row) int {
-	if a.sid != b.sid {
-		if a.sid < b.sid {
-			return -1
-		}
-		return 1
+	switch {
+	case a.sid != b.sid:
+		return cmp.Compare(a.sid, b.sid)
+	case a.k0 != b.k0:
+		return cmp.Compare(a.k0, b.k0)
+	case a.k1 != b.k1:
+		return cmp.Compare(a.k1, b.k1)
 	}
-	if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
-		return c
-	}
-	return int(a.i - b.i)
+	return cmp.Compare(a.i, b.i)
 }
 
 func cmpRowKey(r row, k rowKey) int {
 	if r.sid != k.sid {
-		if r.sid < k.sid {
-			return -1
-		}
-		return 1
+		return cmp.Compare(r.sid, k.sid)
 	}
 	return bytes.Compare(r.key[:], k.key[:])
+}
+
+func (r *row) setKey(k timeline.Key) {
+	r.key = k
+	r.k0 = binary.BigEndian.Uint64(k[:8])
+	r.k1 = binary.BigEndian.Uint64(k[8:])
 }
 
 // current is the stored current version of a record.
@@ -122,7 +127,7 @@ func newAppender(s *Store, cols *timeline.Columns, b *timeline.Batch) *appender 
 		e := cols.Event(i)
 		r := &a.rows[i]
 		r.i = int32(i)
-		r.key = e.Key
+		r.setKey(e.Key)
 		r.hash = int64(timeline.ContentHash(&e))
 		sid := cols.SubjectID.Value(i)
 		if _, ok := seen[sid]; !ok {
@@ -522,7 +527,8 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		if !ok {
 			return 0, fmt.Errorf("%w: %s row %d has no event in its batch", store.ErrInvalid, t, i)
 		}
-		drows[i] = row{sid: sid, key: k, i: int32(i)}
+		drows[i] = row{sid: sid, i: int32(i)}
+		drows[i].setKey(k)
 	}
 	slices.SortFunc(drows, cmpRow)
 	keep := drows[:0]
