@@ -232,7 +232,7 @@ func (r *Reader) parse(f *File, ra io.ReaderAt, size int64) error {
 	if !f.Preamble && !hasMeta {
 		// A bare data set: it must at least start like one.
 		if _, ok := inferSyntax(buf[pos:]); !ok {
-			return ErrNotDICOM
+			return fmt.Errorf("%w: no DICM magic at byte 128, no file meta, and byte 0 does not start a data set element", ErrNotDICOM)
 		}
 	}
 	var ts TransferSyntax
