@@ -22,7 +22,6 @@ func notYet(use, short string) *cobra.Command {
 func newExportCmd(a *app) *cobra.Command {
 	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
 }
-func newTwinCmd(a *app) *cobra.Command { return notYet("twin", "Print every twin of one patient") }
 func newServeCmd(a *app) *cobra.Command {
 	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
 }
@@ -31,9 +30,6 @@ func newEvaluateCmd(a *app) *cobra.Command {
 }
 func newAuditCmd(a *app) *cobra.Command {
 	return notYet("audit", "List the audit log of patient reads")
-}
-func newSynthCmd(a *app) *cobra.Command {
-	return notYet("synth", "Generate a deterministic synthetic multimodal cohort")
 }
 func newDemoCmd(a *app) *cobra.Command {
 	return notYet("demo", "Generate a sample cohort, ingest it and serve it")
