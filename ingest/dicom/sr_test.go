@@ -23,8 +23,8 @@ func TestReportTID1500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Template != "1500" || !rep.Title.Is("DCM", "126000") {
-		t.Errorf("template %q title %+v", rep.Template, rep.Title)
+	if rep.Template != "1500" || !rep.Title.Is("DCM", "126000") || rep.Modality != "PT" {
+		t.Errorf("template %q title %+v modality %q", rep.Template, rep.Title, rep.Modality)
 	}
 	if len(rep.Measurements) != 22 {
 		t.Fatalf("%d measurements, want 22", len(rep.Measurements))
