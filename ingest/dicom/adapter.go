@@ -238,7 +238,9 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 	var more []*entry // DICOMDIRs found by content
 	err := Scan(ctx, paths, a.Workers, func(r ReadResult) {
 		e := entries[r.Index]
-		e.in.MarkRead(min(e.in.Size, 16<<10))
+		// The file is done with once its header is read: count it whole for
+		// the progress display.
+		e.in.MarkRead(e.in.Size)
 		if r.Err != nil {
 			if f, err := ReadFile(e.in.Path); err == nil && IsDICOMDIR(f) {
 				more = append(more, a.expandDICOMDIR(env, e.in, sink, seen)...)
