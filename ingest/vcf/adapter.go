@@ -30,7 +30,7 @@ const (
 	SkipNoAlt     = "no-alt"            // ALT ".", "*", "<*>" or "<NON_REF>": no variant allele
 	SkipSitesOnly = "sites-only"        // records of a file without samples
 	SkipUnlinked  = "samples-unlinked"  // samples with no patient link (stored, see ingest/samples)
-	skipAbsent    = "somatic-not-found" // somatic sample without the allele (GT, AF or depth)
+	SkipAbsent    = "somatic-not-found" // somatic sample without the allele (GT, AF or depth)
 )
 
 // Adapter ingests VCF files. See the package documentation.
@@ -304,7 +304,7 @@ func (st *fileState) record(rec *Record) error {
 						continue
 					}
 				} else if dosage == 0 && (c.Called() || af <= 0) {
-					st.skips[skipAbsent]++
+					st.skips[SkipAbsent]++
 					continue
 				}
 			}
