@@ -539,11 +539,14 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		col := rec.Column(schema.FieldIndices("series_uid")[0]).(*array.String)
 		series = func(i int32) string { return col.Value(int(i)) }
 		conflict += ", series_uid"
-		slices.SortStableFunc(drows, func(x, y row) int {
-			if c := cmpRow(x, y); c != 0 {
+		slices.SortFunc(drows, func(x, y row) int {
+			if c := cmpRowKey(x, rowKey{y.sid, y.key}); c != 0 {
 				return c
 			}
-			return strings.Compare(series(x.i), series(y.i))
+			if c := strings.Compare(series(x.i), series(y.i)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.i, y.i) // batch order: the last row wins
 		})
 	}
 	keep := drows[:0]
