@@ -5,9 +5,12 @@ package all
 
 import (
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/meds"
 )
 
 // Registry returns a new registry holding every adapter.
 func Registry() (*ingest.Registry, error) {
-	return ingest.NewRegistry()
+	return ingest.NewRegistry(
+		meds.New(),
+	)
 }
