@@ -17,6 +17,7 @@ import (
 type progress struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
+	rows bool // counting rows rather than bytes
 }
 
 const progressDelay = 2 * time.Second
@@ -24,7 +25,17 @@ const progressDelay = 2 * time.Second
 // startProgress polls current() (bytes or rows done) against total (0 when
 // unknown) until Stop.
 func startProgress(w io.Writer, quiet bool, what string, total int64, current func() int64) *progress {
-	p := &progress{stop: make(chan struct{})}
+	return newProgress(w, quiet, what, func() int64 { return total }, current, false)
+}
+
+// startRowProgress is startProgress counting rows instead of bytes; total
+// is read when the display starts (it may be known only once work began).
+func startRowProgress(w io.Writer, quiet bool, what string, total, current func() int64) *progress {
+	return newProgress(w, quiet, what, total, current, true)
+}
+
+func newProgress(w io.Writer, quiet bool, what string, totalFn, current func() int64, rows bool) *progress {
+	p := &progress{stop: make(chan struct{}), rows: rows}
 	if quiet {
 		return p
 	}
@@ -40,6 +51,7 @@ func startProgress(w io.Writer, quiet bool, what string, total int64, current fu
 			return
 		case <-time.After(progressDelay):
 		}
+		total := totalFn()
 		if tty {
 			p.bar(w, what, total, current)
 		} else {
@@ -57,7 +69,7 @@ func (p *progress) bar(w io.Writer, what string, total int64, current func() int
 	bar := progressbar.NewOptions64(max,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowBytes(!p.rows),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowCount(),
@@ -83,9 +95,14 @@ func (p *progress) lines(w io.Writer, what string, total int64, current func() i
 	for {
 		n := current()
 		el := time.Since(start).Seconds()
-		if total > 0 {
+		switch {
+		case p.rows && total > 0:
+			fmt.Fprintf(w, "%s: %.0f%% (%d of %d rows, %.0f rows/s)\n", what, 100*float64(n)/float64(total), n, total, float64(n)/el)
+		case p.rows:
+			fmt.Fprintf(w, "%s: %d rows (%.0f rows/s)\n", what, n, float64(n)/el)
+		case total > 0:
 			fmt.Fprintf(w, "%s: %.0f%% (%s of %s, %.1f MB/s)\n", what, 100*float64(n)/float64(total), mb(n), mb(total), float64(n)/1e6/el)
-		} else {
+		default:
 			fmt.Fprintf(w, "%s: %s (%.1f MB/s)\n", what, mb(n), float64(n)/1e6/el)
 		}
 		select {
