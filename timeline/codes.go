@@ -52,6 +52,7 @@ type CodeTable struct {
 	concepts map[string]Concept
 	codes    map[string]CodeInfo
 	byConcpt map[string][]string
+	sets     map[string]*codeSet
 }
 
 // NewCodeTable builds a table from concepts and codes. Every code must name
@@ -202,6 +203,9 @@ func convert(v float64, from string, fromMolar float64, to string, toMolar float
 	td, ok := lookupUnit(to)
 	if !ok {
 		return 0, fmt.Errorf("unit %q: %w", to, ErrUnknownUnit)
+	}
+	if fd == td && (fromMolar == toMolar || fromMolar == 0 || toMolar == 0) {
+		return v, nil // the same unit: the value exactly as given
 	}
 	base := v*fd.factor + fd.offset
 	switch {

@@ -33,6 +33,10 @@ func TestBuilderValidation(t *testing.T) {
 		{"unknown kind", func(e *Event) { e.Kind = 0 }, ErrUnknownKind},
 		{"kind out of range", func(e *Event) { e.Kind = 99 }, ErrUnknownKind},
 		{"end before start", func(e *Event) { e.EndTime = e.Time.Add(-time.Second) }, ErrBadInterval},
+		{"NUL in text", func(e *Event) { e.Text = "a\x00b" }, ErrBadText},
+		{"invalid UTF-8 in source", func(e *Event) { e.Source = "f\xffile" }, ErrBadText},
+		{"invalid UTF-8 in code", func(e *Event) { e.Code = "LOINC//\xc3" }, ErrBadText},
+		{"non-ASCII text is fine", func(e *Event) { e.Text = "Leberzirrhose, Stadium Child-Pugh B – µmol/L" }, nil},
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -54,8 +58,8 @@ func TestBuilderValidation(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	if got := rec.NumRows(); got != 4 {
-		t.Fatalf("rows = %d, want 4 valid rows", got)
+	if got := rec.NumRows(); got != 5 {
+		t.Fatalf("rows = %d, want 5 valid rows", got)
 	}
 }
 
@@ -169,6 +173,9 @@ func TestNormalize(t *testing.T) {
 		{"LOINC//24108-3", 37, "kU/L", 37, "U/mL", 1e-9},
 		{"LOCAL//xyz", 5, "mg/dl", 5, "mg/dL", 0},
 		{"LOCAL//xyz", 5, "furlongs", 5, "furlongs", 0},
+		// Same unit: the value exactly as given, no round trip through the base unit.
+		{"LOINC//4548-4", 6.376248388607786, "%", 6.376248388607786, "%", 0},
+		{"LOINC//8310-5", 37.1, "Cel", 37.1, "Cel", 0},
 	}
 	for _, tt := range tests {
 		got, unit, err := tab.Normalize(tt.code, tt.v, tt.unit)

@@ -79,7 +79,7 @@ the audit log.`,
 				if v == "" {
 					continue
 				}
-				if *p, err = parseTime(v); err != nil {
+				if *p, err = parseCLITime(v); err != nil {
 					return usageErr("%s: %v", name, err)
 				}
 			}
@@ -113,7 +113,7 @@ the audit log.`,
 				Fields: []string{string(o.Dataset), string(o.Format)}, Detail: "medtwin export"}
 			var done, total atomic.Int64
 			o.Progress, o.Total = &done, &total
-			prog := startRowProgress(a.stderr, a.quiet, "export", total.Load, done.Load)
+			prog := startProgressLate(a.stderr, a.quiet, "export", "rows", total.Load, done.Load)
 			res, err := export.Export(ctx, s, out, a.stdout, o)
 			prog.Stop()
 			if err != nil {
@@ -180,17 +180,6 @@ the audit log.`,
 	f.IntVar(&batchRows, "batch-rows", 0, "rows per record batch read from the store (default 65536)")
 	f.BoolVar(&asJSON, "json", false, "print the export summary as JSON on stdout")
 	return cmd
-}
-
-// parseTime reads RFC 3339 or a date (UTC midnight).
-func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2024-03-01T00:00:00Z) nor a date (2024-03-01)", s)
 }
 
 func splitList(s string) []string {

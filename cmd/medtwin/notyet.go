@@ -19,7 +19,6 @@ func notYet(use, short string) *cobra.Command {
 	}
 }
 
-func newTwinCmd(a *app) *cobra.Command { return notYet("twin", "Print every twin of one patient") }
 func newServeCmd(a *app) *cobra.Command {
 	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
 }

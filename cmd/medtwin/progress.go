@@ -17,7 +17,7 @@ import (
 type progress struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
-	rows bool // counting rows rather than bytes
+	unit string // "" for bytes, else the name of what is counted
 }
 
 const progressDelay = 2 * time.Second
@@ -25,17 +25,20 @@ const progressDelay = 2 * time.Second
 // startProgress polls current() (bytes or rows done) against total (0 when
 // unknown) until Stop.
 func startProgress(w io.Writer, quiet bool, what string, total int64, current func() int64) *progress {
-	return newProgress(w, quiet, what, func() int64 { return total }, current, false)
+	return startProgressUnit(w, quiet, what, "", total, current)
 }
 
-// startRowProgress is startProgress counting rows instead of bytes; total
-// is read when the display starts (it may be known only once work began).
-func startRowProgress(w io.Writer, quiet bool, what string, total, current func() int64) *progress {
-	return newProgress(w, quiet, what, total, current, true)
+// startProgressUnit is startProgress counting items named unit
+// ("patients") rather than bytes.
+func startProgressUnit(w io.Writer, quiet bool, what, unit string, total int64, current func() int64) *progress {
+	return startProgressLate(w, quiet, what, unit, func() int64 { return total }, current)
 }
 
-func newProgress(w io.Writer, quiet bool, what string, totalFn, current func() int64, rows bool) *progress {
-	p := &progress{stop: make(chan struct{}), rows: rows}
+// startProgressLate is startProgressUnit for a total known only once the
+// work has started (an export counts its rows first): total is read when
+// the display appears.
+func startProgressLate(w io.Writer, quiet bool, what, unit string, totalFn, current func() int64) *progress {
+	p := &progress{stop: make(chan struct{}), unit: unit}
 	if quiet {
 		return p
 	}
@@ -69,7 +72,7 @@ func (p *progress) bar(w io.Writer, what string, total int64, current func() int
 	bar := progressbar.NewOptions64(max,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(!p.rows),
+		progressbar.OptionShowBytes(p.unit == ""),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowCount(),
@@ -95,14 +98,15 @@ func (p *progress) lines(w io.Writer, what string, total int64, current func() i
 	for {
 		n := current()
 		el := time.Since(start).Seconds()
-		switch {
-		case p.rows && total > 0:
-			fmt.Fprintf(w, "%s: %.0f%% (%d of %d rows, %.0f rows/s)\n", what, 100*float64(n)/float64(total), n, total, float64(n)/el)
-		case p.rows:
-			fmt.Fprintf(w, "%s: %d rows (%.0f rows/s)\n", what, n, float64(n)/el)
-		case total > 0:
+		if p.unit != "" {
+			if total > 0 {
+				fmt.Fprintf(w, "%s: %.0f%% (%d of %d %s, %.0f/s)\n", what, 100*float64(n)/float64(total), n, total, p.unit, float64(n)/el)
+			} else {
+				fmt.Fprintf(w, "%s: %d %s (%.0f/s)\n", what, n, p.unit, float64(n)/el)
+			}
+		} else if total > 0 {
 			fmt.Fprintf(w, "%s: %.0f%% (%s of %s, %.1f MB/s)\n", what, 100*float64(n)/float64(total), mb(n), mb(total), float64(n)/1e6/el)
-		default:
+		} else {
 			fmt.Fprintf(w, "%s: %s (%.1f MB/s)\n", what, mb(n), float64(n)/1e6/el)
 		}
 		select {
