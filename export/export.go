@@ -350,43 +350,62 @@ type exporter struct {
 	files    []string
 	codes    int
 
-	lastSubject int64
-	haveSubject bool
+	cursor subjectCursor
 
 	audit   Auditor
 	pending []store.AuditEntry
 }
 
+// subjectCursor follows the subjects of consecutive records ordered by
+// subject.
+type subjectCursor struct {
+	last int64
+	have bool
+}
+
+// each calls fn at the first row of every subject of subj, and fails on a
+// subject out of order.
+func (c *subjectCursor) each(subj *array.Int64, fn func(row int, subject int64) error) error {
+	for i := 0; i < subj.Len(); i++ {
+		s := subj.Value(i)
+		if c.have && s == c.last {
+			continue
+		}
+		if c.have && s < c.last {
+			return fmt.Errorf("%w: subject %d after %d", ErrUnordered, s, c.last)
+		}
+		c.last, c.have = s, true
+		if err := fn(i, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // count tallies a record's rows and subjects (and audits new subjects).
-// Records come ordered by subject.
 func (e *exporter) count(rec arrow.Record) error {
 	subj, ok := rec.Column(0).(*array.Int64)
 	if !ok || rec.Schema().Field(0).Name != "subject_id" {
 		return fmt.Errorf("export: %w: first column is not subject_id", timeline.ErrSchema)
 	}
-	for i := 0; i < subj.Len(); i++ {
-		s := subj.Value(i)
-		if e.haveSubject && s == e.lastSubject {
-			continue
-		}
-		if e.haveSubject && s < e.lastSubject {
-			return fmt.Errorf("%w: subject %d after %d", ErrUnordered, s, e.lastSubject)
-		}
-		e.lastSubject, e.haveSubject = s, true
+	err := e.cursor.each(subj, func(_ int, s int64) error {
 		e.subjects++
-		if e.audit != nil {
-			a := *e.o.Audit
-			a.SubjectID = s
-			if a.Time.IsZero() {
-				a.Time = e.o.Now()
-			}
-			e.pending = append(e.pending, a)
-			if len(e.pending) >= 1000 {
-				if err := e.flushAudit(); err != nil {
-					return err
-				}
-			}
+		if e.audit == nil {
+			return nil
 		}
+		a := *e.o.Audit
+		a.SubjectID = s
+		if a.Time.IsZero() {
+			a.Time = e.o.Now()
+		}
+		e.pending = append(e.pending, a)
+		if len(e.pending) >= 1000 {
+			return e.flushAudit()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	e.rows += rec.NumRows()
 	if e.o.Progress != nil {

@@ -381,20 +381,28 @@ func mapped(t *testing.T, s store.Store, system string) []timeline.Event {
 		evs[i].SubjectID = ids[sid]
 		evs[i].RecordedAt, evs[i].SupersededAt = time.Time{}, time.Time{}
 	}
+	sortEvents(evs)
+	return evs
+}
+
+// sortEvents orders events by subject, time, code, value, text, then key.
+func sortEvents(evs []timeline.Event) {
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := evs[i], evs[j]
-		if a.SubjectID != b.SubjectID {
+		switch {
+		case a.SubjectID != b.SubjectID:
 			return a.SubjectID < b.SubjectID
-		}
-		if !a.Time.Equal(b.Time) {
+		case !a.Time.Equal(b.Time):
 			return a.Time.Before(b.Time)
-		}
-		if a.Code != b.Code {
+		case a.Code != b.Code:
 			return a.Code < b.Code
+		case a.Value != b.Value:
+			return a.Value < b.Value
+		case a.Text != b.Text:
+			return a.Text < b.Text
 		}
 		return a.Key.String() < b.Key.String()
 	})
-	return evs
 }
 
 func TestParquetRoundTrip(t *testing.T) {
@@ -464,20 +472,8 @@ func TestMEDSRoundTrip(t *testing.T) {
 	if len(got) != len(wantRows) {
 		t.Fatalf("%d rows after round trip, want %d", len(got), len(wantRows))
 	}
-	sortByMEDS := func(evs []timeline.Event) {
-		sort.SliceStable(evs, func(i, j int) bool {
-			a, b := evs[i], evs[j]
-			if a.SubjectID != b.SubjectID {
-				return a.SubjectID < b.SubjectID
-			}
-			if !a.Time.Equal(b.Time) {
-				return a.Time.Before(b.Time)
-			}
-			return a.Code < b.Code
-		})
-	}
-	sortByMEDS(got)
-	sortByMEDS(wantRows)
+	sortEvents(got)
+	sortEvents(wantRows)
 	for i, w := range wantRows {
 		g := got[i]
 		if g.SubjectID != w.SubjectID || !g.Time.Equal(w.Time) || g.Code != w.Code || g.HasValue != w.HasValue ||

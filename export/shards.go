@@ -138,9 +138,7 @@ type shardWriter struct {
 	curBucket int
 	seq       map[int]int
 	files     []string
-
-	last     int64
-	haveLast bool
+	cursor    subjectCursor
 }
 
 func (e *exporter) newShardWriter(root string, schema *arrow.Schema, bk *buckets, name func(int) string, open func(io.Writer) (recordWriter, error)) *shardWriter {
@@ -168,33 +166,25 @@ func (e *exporter) flatFile(sc *arrow.Schema) func(io.Writer) (recordWriter, err
 }
 
 func (w *shardWriter) Write(rec arrow.Record) error {
-	subj := rec.Column(0).(*array.Int64)
-	n := int(rec.NumRows())
 	start := 0
-	for i := 0; i < n; i++ {
-		s := subj.Value(i)
-		if w.haveLast && s == w.last {
-			continue
-		}
-		if w.haveLast && s < w.last {
-			return fmt.Errorf("%w: subject %d after %d", ErrUnordered, s, w.last)
-		}
-		w.last, w.haveLast = s, true
+	err := w.cursor.each(rec.Column(0).(*array.Int64), func(i int, s int64) error {
 		b := 0
 		if w.bk != nil {
 			b = w.bk.of(s)
 		}
-		if w.cur == nil || b != w.curBucket || w.curRows+int64(i-start) >= w.rowsPerFile {
-			if err := w.writeSlice(rec, start, i); err != nil {
-				return err
-			}
-			if err := w.rotate(b); err != nil {
-				return err
-			}
-			start = i
+		if w.cur != nil && b == w.curBucket && w.curRows+int64(i-start) < w.rowsPerFile {
+			return nil
 		}
+		if err := w.writeSlice(rec, start, i); err != nil {
+			return err
+		}
+		start = i
+		return w.rotate(b)
+	})
+	if err != nil {
+		return err
 	}
-	return w.writeSlice(rec, start, n)
+	return w.writeSlice(rec, start, int(rec.NumRows()))
 }
 
 func (w *shardWriter) writeSlice(rec arrow.Record, from, to int) error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -109,7 +108,7 @@ the audit log.`,
 			if o.Cohort.SubjectIDs, err = resolveSubjects(cmd, s, subjects); err != nil {
 				return err
 			}
-			o.Audit = &store.AuditEntry{Actor: actor(), Role: "cli", Action: "export",
+			o.Audit = &store.AuditEntry{Actor: cliActor(), Role: "cli", Action: "export",
 				Fields: []string{string(o.Dataset), string(o.Format)}, Detail: "medtwin export"}
 			var done, total atomic.Int64
 			o.Progress, o.Total = &done, &total
@@ -255,15 +254,4 @@ func resolveSubjects(cmd *cobra.Command, s store.Store, arg string) ([]int64, er
 		ids = append(ids, id)
 	}
 	return ids, nil
-}
-
-// actor names who ran the command, for the audit log.
-func actor() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "cli"
 }
