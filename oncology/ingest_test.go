@@ -3,6 +3,8 @@ package oncology_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,6 +22,11 @@ import (
 // embedded store and returns the view of the subject an identifier names.
 func ingestFiles(t *testing.T, ident timeline.Identifier, asOf time.Time, paths ...string) *twin.View {
 	t.Helper()
+	return ingestWith(t, ingest.Options{}, ident, asOf, paths...)
+}
+
+func ingestWith(t *testing.T, opts ingest.Options, ident timeline.Identifier, asOf time.Time, paths ...string) *twin.View {
+	t.Helper()
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
@@ -30,7 +37,7 @@ func ingestFiles(t *testing.T, ident timeline.Identifier, asOf time.Time, paths 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &ingest.Runner{Target: s, Registry: reg, Command: "test"}
+	r := &ingest.Runner{Target: s, Registry: reg, Env: ingest.Env{Options: opts}, Command: "test"}
 	if _, err := r.Run(ctx, paths); err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +131,48 @@ func TestSyntheaNSCLCPatient(t *testing.T) {
 		time.Date(1986, 1, 1, 0, 0, 0, 0, time.UTC), path), oncology.DefaultOptions())
 	if len(early.Lines) != 1 || early.Lines[0].End.Year() != 1985 {
 		t.Errorf("as of 1986-01-01: lines = %+v", early.Lines)
+	}
+}
+
+// TestMAFSomaticSamples ingests the shared TCGA LAML MAF (maftools) with a
+// sample manifest that gives two of its tumour samples to one patient, and
+// checks the twin's somatic profile against the MAF (awk on Hugo_Symbol,
+// Tumor_Sample_Barcode, Protein_Change): TCGA-AB-2861 carries KRAS p.G12V,
+// TCGA-AB-2865 KRAS p.G12D — neither is KRAS G12C, so neither is flagged
+// actionable by the built-in table.
+func TestMAFSomaticSamples(t *testing.T) {
+	maf := testdata.Path(t, "maf", "maftools_tcga_laml.maf.gz")
+	manifest := filepath.Join(t.TempDir(), "samples.csv")
+	csv := "sample,system,value,collected,tissue,tumor_normal\n" +
+		"TCGA-AB-2861,urn:test:mrn,P1,2020-01-10,bone marrow,tumor\n" +
+		"TCGA-AB-2865,urn:test:mrn,P1,2020-06-01,bone marrow,tumor\n"
+	if err := os.WriteFile(manifest, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := ingestWith(t, ingest.Options{Samples: manifest}, timeline.Identifier{System: "urn:test:mrn", Value: "P1"}, time.Time{}, maf)
+	res := oncology.Compute(v, oncology.DefaultOptions())
+	if len(res.Samples) != 2 || res.Samples[0].Sample != "TCGA-AB-2861" || res.Samples[0].Time.Format("2006-01-02") != "2020-01-10" ||
+		res.Samples[1].Sample != "TCGA-AB-2865" || res.Samples[1].Time.Format("2006-01-02") != "2020-06-01" {
+		t.Fatalf("samples: %+v", res.Samples)
+	}
+	// i_TumorVAF_WU: 30 (G12V) and 14.89 (G12D), in percent.
+	want := map[string]string{"TCGA-AB-2861": "G12V 0.3000", "TCGA-AB-2865": "G12D 0.1489"}
+	for _, s := range res.Samples {
+		found := false
+		for _, v := range s.Variants {
+			if v.Actionable != nil {
+				t.Errorf("%s %s %s flagged actionable: %+v", s.Sample, v.Gene, v.Protein, v.Actionable)
+			}
+			if v.Gene == "KRAS" && v.AlleleFraction != nil {
+				got := fmt.Sprintf("%s %.4f", v.Protein, *v.AlleleFraction)
+				found = got == want[s.Sample]
+				if !found {
+					t.Errorf("%s KRAS = %s, want %s", s.Sample, got, want[s.Sample])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no KRAS variant", s.Sample)
+		}
 	}
 }

@@ -79,9 +79,11 @@ func irecistCourse(ls *lesionSet, spec courseSpec, opt *Options) *Course {
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
 	fus := followUps(ls, s, spec)
 	rest := 0
+	var lastCR time.Time
 	for i, tp := range fus {
 		te := evalTargets(tp, s, nadir)
 		ntr, ntUsed := evalNonTargets(tp, s)
+		reappeared(&te, &ntr, lastCR)
 		ntIncrease, ntShrunk := nonTargetChange(tp, s)
 		news := newLesionsAt(tp, s)
 		var appeared []*track
@@ -194,6 +196,7 @@ func irecistCourse(ls *lesionSet, spec courseSpec, opt *Options) *Course {
 		o.Reason = strings.Join(why, "; ")
 		c.TimePoints = append(c.TimePoints, o)
 		nadir, nadirT = lowerNadir(te, tp, nadir, nadirT)
+		lastCR = afterCR(o, lastCR)
 		if len(st.nlt) > 0 && nltOK && st.hasNLTNadir && !st.pending && nltSum < st.nltNadir {
 			st.nltNadir = nltSum
 		}

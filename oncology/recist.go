@@ -327,17 +327,25 @@ func used(t *track, r *reading, role string, v float64, note string, withValue b
 // "too small to measure" counts 5 mm by the RECIST 1.1 convention
 // (Eisenhauer 2009, Appendix I: "a default value of 5 mm should be
 // assigned") — only when the source says so: a missing measurement without
-// that statement is "not measured" and makes the sum not evaluable.
+// that statement is "not measured" and makes the sum not evaluable. A
+// measurement given with the "too small" mark is used as measured (EORTC
+// RECIST FAQ "Lesions less than 5 mm": "if it is measurable, then record the
+// measurement. If you cannot measure, then record it as 5 mm").
 func targetValue(r *reading) (v float64, note string, ok bool) {
+	s := math.NaN()
+	if r != nil {
+		s = r.size()
+	}
 	switch {
 	case r == nil:
 		return 0, "not assessed", false
 	case r.status == statusAbsent:
 		return 0, "source says: absent", true
+	case r.tooSmall && s > 0:
+		return s, "marked too small to measure but measured: the measurement is used", true
 	case r.tooSmall:
 		return 5, "too small to measure: 5 mm by convention", true
 	}
-	s := r.size()
 	if math.IsNaN(s) {
 		if r.node {
 			return 0, "short axis not measured", false
@@ -606,9 +614,11 @@ func recistCourse(ls *lesionSet, spec courseSpec, opt *Options) *Course {
 	nadir, nadirT := s.sum, s.base.time
 	fus := followUps(ls, s, spec)
 	rest := 0
+	var lastCR time.Time
 	for i, tp := range fus {
 		te := evalTargets(tp, s, nadir)
 		ntr, ntUsed := evalNonTargets(tp, s)
+		reappeared(&te, &ntr, lastCR)
 		news := newLesionsAt(tp, s)
 		o := outcomeAt(tp, s, te, nadir, nadirT, news)
 		o.Target, o.NonTarget = te.response, ntr
@@ -620,6 +630,7 @@ func recistCourse(ls *lesionSet, spec courseSpec, opt *Options) *Course {
 		o.Reason = explain(o, te.reason)
 		c.TimePoints = append(c.TimePoints, o)
 		nadir, nadirT = lowerNadir(te, tp, nadir, nadirT)
+		lastCR = afterCR(o, lastCR)
 		if o.Overall == PD {
 			rest = len(fus) - i - 1
 			break
@@ -627,6 +638,40 @@ func recistCourse(ls *lesionSet, spec courseSpec, opt *Options) *Course {
 	}
 	closeCourse(c, spec, s, opt, false, rest, "the course ends at progression (RECIST 1.1 §4.4)")
 	return c
+}
+
+// reappeared applies the rule for disease that comes back after a complete
+// response: when the previous evaluable assessment was CR, any target lesion
+// no longer normal, or any non-target lesion present again, is progression
+// (EORTC RECIST FAQ "Does a new lesion always result in PD?": lesions that
+// disappear and reappear are PD when "CR (overall) was definitively assigned
+// at the previous assessment"). Without a previous CR a reappearing lesion
+// counts in the sum like any other.
+func reappeared(te *targetEval, ntr *Response, lastCR time.Time) {
+	if lastCR.IsZero() {
+		return
+	}
+	when := lastCR.UTC().Format("2006-01-02")
+	if te.response != CR && te.response != NA && te.response != PD && te.missing == 0 {
+		te.response = PD
+		te.reason = fmt.Sprintf("a target lesion reappeared after the complete response of %s (sum %.1f mm)", when, te.sum)
+	}
+	if *ntr == NonCRNonPD {
+		*ntr = PD
+		te.reason += "; a non-target lesion reappeared after the complete response of " + when
+	}
+}
+
+// afterCR tracks the last evaluable assessment: its time when it was a
+// complete response, zero otherwise (NE leaves it as it was).
+func afterCR(o TimePointOutcome, lastCR time.Time) time.Time {
+	switch {
+	case o.Overall == NE:
+		return lastCR
+	case isCR(o.Overall):
+		return o.Time
+	}
+	return time.Time{}
 }
 
 // explain prefixes the target reason with what decided the overall call.

@@ -28,9 +28,6 @@ func newEvaluateCmd(a *app) *cobra.Command {
 func newAuditCmd(a *app) *cobra.Command {
 	return notYet("audit", "List the audit log of patient reads")
 }
-func newSynthCmd(a *app) *cobra.Command {
-	return notYet("synth", "Generate a deterministic synthetic multimodal cohort")
-}
 func newDemoCmd(a *app) *cobra.Command {
 	return notYet("demo", "Generate a sample cohort, ingest it and serve it")
 }

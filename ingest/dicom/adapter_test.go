@@ -443,3 +443,40 @@ func TestFeaturesHook(t *testing.T) {
 		t.Errorf("feature row: %+v", row)
 	}
 }
+
+// TestIngestEveryTestFile runs the adapter over the whole shared DICOM
+// folder: every file is ingested or rejected with its reason (the table of
+// TestEveryTestFile), the only partial file is the SEG whose PET images are
+// not included, and nothing is stored from a failed file.
+func TestIngestEveryTestFile(t *testing.T) {
+	root := td(t)
+	s := openStore(t)
+	rep := runIngest(t, s, New(), ingest.Options{}, root)
+	files := 0
+	for _, f := range rep.Files {
+		rel := strings.TrimPrefix(f.Input.Name, filepath.Base(root)+"/")
+		files++
+		if want, bad := expectedFailures[rel]; bad {
+			if f.Err == nil || !errors.Is(f.Err, want.err) || !strings.Contains(f.Err.Error(), rel) {
+				t.Errorf("%s: err %v, want %v naming the file", rel, f.Err, want.err)
+			}
+			if want.tag != 0 && !strings.Contains(f.Err.Error(), want.tag.String()) {
+				t.Errorf("%s: err %v does not name %s", rel, f.Err, want.tag)
+			}
+			continue
+		}
+		switch {
+		case f.Err != nil:
+			t.Errorf("%s: %v", rel, f.Err)
+		case rel == "sr/dcmqi_sr_example/seg.dcm":
+			if f.Rejected != 1 || !errors.Is(f.Errors[0], ErrMissingReference) {
+				t.Errorf("%s: %+v", rel, f.Errors)
+			}
+		case f.Rejected != 0:
+			t.Errorf("%s: rejected %v", rel, f.Errors)
+		}
+	}
+	if files != 124 || len(rep.Unrecognised) != 1 {
+		t.Errorf("%d files reported, %d unrecognised (%v); SOURCES.md lists 124 files", files, len(rep.Unrecognised), rep.Unrecognised)
+	}
+}

@@ -264,8 +264,12 @@ func TestTooLongRecord(t *testing.T) {
 // nothing, identical content is a duplicate; without meta, amended and
 // corrected supersede final and a final after them is stale.
 func TestVersions(t *testing.T) {
+	t.Run("store=sqlite", func(t *testing.T) { versions(t, openStore(t)) })
+	t.Run("store=postgres", func(t *testing.T) { versions(t, openPostgres(t)) })
+}
+
+func versions(t *testing.T, s store.Store) {
 	dir := t.TempDir()
-	s := openStore(t)
 	meta := func(v float64, updated string) obj {
 		return with(creatinine("o1", v), "meta", obj{"lastUpdated": updated})
 	}

@@ -55,8 +55,11 @@ type mapper struct {
 	cache  map[string]string // system\x00code → VOCAB//code
 	subj   map[string]int64  // ns\x00id → subject
 	units  map[string]string // code\x00unit → canonical unit, for units needing no conversion
-	tmp    []byte
-	cbuf   [2][]coding
+	// lastKey/lastSubj: the subject of the previous resource (ns\x00id).
+	lastKey  []byte
+	lastSubj int64
+	tmp      []byte
+	cbuf     [2][]coding
 }
 
 // cache bounds: both maps start over when full.
@@ -446,6 +449,17 @@ func (m *mapper) subject(v *fastjson.Value, field string, rc *recCtx) (int64, er
 		return s, nil
 	}
 	pr := splitRef(ref)
+	if pr.kind == refRelative && string(pr.typ) == "Patient" {
+		// The common case: a patient already seen, found without copying.
+		m.tmp = append(append(append(m.tmp[:0], m.nsOf(rc.base)...), 0), pr.id...)
+		if m.lastSubj != 0 && bytes.Equal(m.tmp, m.lastKey) {
+			return m.lastSubj, nil // exports group a patient's resources
+		}
+		if s, ok := m.subj[string(m.tmp)]; ok {
+			m.lastKey, m.lastSubj = append(m.lastKey[:0], m.tmp...), s
+			return s, nil
+		}
+	}
 	hint := r.GetStringBytes("type")
 	if len(hint) == 0 {
 		hint = []byte("Patient")
@@ -661,11 +675,22 @@ func hasProfile(v *fastjson.Value, part string) bool {
 
 // kindOf classifies an Observation (see the package doc).
 func (m *mapper) kindOf(v *fastjson.Value, code string) timeline.Kind {
-	if stageCodes[code] || hasProfile(v, "-stage-group") || hasProfile(v, mcodeProfileURL+"tnm-") {
+	stage, marker := stageCodes[code], false
+	for _, p := range v.GetArray("meta", "profile") {
+		s := b2s(p.GetStringBytes())
+		i := strings.Index(s, mcodeProfileURL)
+		if i < 0 {
+			continue
+		}
+		name := s[i+len(mcodeProfileURL):]
+		stage = stage || strings.HasPrefix(name, "tnm-") || strings.Contains(name, "stage-group")
+		marker = marker || strings.HasPrefix(name, "tumor-marker")
+	}
+	if stage {
 		return timeline.KindStage
 	}
 	concept, known := m.codes.ConceptOf(code)
-	if hasProfile(v, mcodeProfileURL+"tumor-marker") || known && concept.Kind == timeline.KindTumorMarker {
+	if marker || known && concept.Kind == timeline.KindTumorMarker {
 		return timeline.KindTumorMarker
 	}
 	for _, c := range v.GetArray("category") {
@@ -855,7 +880,7 @@ func (m *mapper) observation(v *fastjson.Value, rc *recCtx) error {
 	}
 	code := m.code(cs[p])
 	for i := range cs { // a tumor size coded among others is still one
-		if len(cs[i].code) > 0 && m.code(cs[i]) == codeTumorSize {
+		if string(cs[i].code) == "21889-1" && vocabOfBytes(cs[i].system) == timeline.VocabLOINC {
 			return m.tumorSize(v, rc)
 		}
 	}

@@ -3,15 +3,20 @@ package fhir_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/fhir"
 	"github.com/medtwin/medtwin/internal/testdata"
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/backend"
 	"github.com/medtwin/medtwin/timeline"
 )
 
@@ -49,7 +54,50 @@ func readTimeline(t *testing.T, s store.Store, subject int64, f store.Filter) []
 // and unit.
 func TestSyntheaLabsRoundTrip(t *testing.T) {
 	path := testdata.Path(t, "fhir", "synthea", "Hong_Macejkovic_372e5381-b390-4065-a10f-14a7c26e607b.json")
-	s := openStore(t)
+	t.Run("store=sqlite", func(t *testing.T) { labsRoundTrip(t, openStore(t), path) })
+	t.Run("store=postgres", func(t *testing.T) { labsRoundTrip(t, openPostgres(t), path) })
+}
+
+// openPostgres opens a PostgreSQL store in a schema of its own (dropped at
+// the end), or skips when MEDTWIN_TEST_POSTGRES is unset.
+func openPostgres(t *testing.T) store.Store {
+	t.Helper()
+	url := os.Getenv("MEDTWIN_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("PostgreSQL tests skipped: set MEDTWIN_TEST_POSTGRES to a database URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect to MEDTWIN_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("medtwin_fhir_test_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	})
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := backend.Open(ctx, url+sep+"search_path="+schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func labsRoundTrip(t *testing.T, s store.Store, path string) {
 	rep := runStore(t, s, ingest.Options{}, path)
 	if !rep.Clean() {
 		t.Fatalf("run not clean: %+v", rep.Files[0])

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/bgzf"
@@ -95,6 +95,7 @@ type fileState struct {
 	idx     []int
 	skips   map[string]int64
 	call    variant.Call
+	json    []byte
 }
 
 func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in *ingest.Input, fs ingest.FileSink) error {
@@ -401,7 +402,8 @@ func (st *fileState) annotate(a *Annotation, rec *Record, k int) alleleAnnotatio
 			break
 		}
 	}
-	out.all = annotationJSON(a, st.ts, idx)
+	st.json = annotationJSON(st.json, a, st.ts, idx)
+	out.all = string(st.json)
 	return out
 }
 
@@ -413,26 +415,27 @@ func intergenic(t *Transcript) bool {
 	return string(t.FeatureType) == "intergenic_region"
 }
 
-// annotationJSON writes the allele's entries as a JSON array of objects of
-// their non-empty fields, named as in the header, preceded by the field
-// they came from: {"field":"CSQ","tool":"VEP","entries":[{…},…]}.
-func annotationJSON(a *Annotation, ts []Transcript, idx []int) string {
-	var b bytes.Buffer
-	b.WriteString(`{"field":`)
-	writeJSONString(&b, a.ID)
-	b.WriteString(`,"tool":"`)
-	b.WriteString(a.Tool)
-	b.WriteString(`","entries":[`)
+// annotationJSON writes the allele's entries as a JSON object naming the
+// field they came from and listing each entry as an object of its
+// non-empty fields, named as in the header:
+// {"field":"CSQ","tool":"VEP","entries":[{"Allele":"G",…},…]}. buf is
+// reused between calls.
+func annotationJSON(buf []byte, a *Annotation, ts []Transcript, idx []int) []byte {
+	b := append(buf[:0], `{"field":`...)
+	b = appendJSONString(b, a.ID)
+	b = append(b, `,"tool":`...)
+	b = appendJSONString(b, a.Tool)
+	b = append(b, `,"entries":[`...)
 	for n, i := range idx {
 		if n > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte('{')
+		b = append(b, '{')
 		rest := ts[i].Raw
 		first := true
 		for f := 0; f < len(a.Fields); f++ {
 			v := rest
-			j := bytes.IndexByte(rest, '|')
+			j := indexShort(rest, '|')
 			if j >= 0 {
 				v, rest = rest[:j], rest[j+1:]
 			}
@@ -441,26 +444,72 @@ func annotationJSON(a *Annotation, ts []Transcript, idx []int) string {
 			}
 			if len(v) > 0 {
 				if !first {
-					b.WriteByte(',')
+					b = append(b, ',')
 				}
 				first = false
-				writeJSONString(&b, a.Fields[f])
-				b.WriteByte(':')
-				writeJSONString(&b, string(v))
+				b = appendJSONString(b, a.Fields[f])
+				b = append(b, ':')
+				b = appendJSONString(b, v)
 			}
 			if j < 0 {
 				break
 			}
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	}
-	b.WriteString("]}")
-	return b.String()
+	return append(b, "]}"...)
 }
 
-func writeJSONString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
+// encoding/json does, without its HTML escaping).
+func appendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\r':
+				b = append(b, '\\', 'r')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		var r rune
+		var size int
+		switch v := any(s).(type) {
+		case string:
+			r, size = utf8.DecodeRuneInString(v[i:])
+		case []byte:
+			r, size = utf8.DecodeRune(v[i:])
+		}
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func (st *fileState) emit(rec *Record, k, i int, chrom, locator string, s *site, an *alleleAnnotation, dosage int, complete bool, af float64) error {

@@ -3,6 +3,7 @@ package vcf
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,7 +67,9 @@ func exercise(vr *Reader) {
 				if best >= len(ts) {
 					panic("pick out of range")
 				}
-				annotationJSON(a, ts, idx)
+				if js := annotationJSON(nil, a, ts, idx); !json.Valid(js) {
+					panic("invalid annotation JSON: " + string(js))
+				}
 			}
 		}
 	}

@@ -38,7 +38,7 @@ if [ ! -s "$vcf" ]; then
     "$dir/vcfbench" gen "$n" "$vcf" # medtwin's own BGZF writer
   fi
 fi
-ls -l "$vcf" | awk '{printf "file: %s, %.0f MB\n", $NF, $5/1e6}'
+ls -lL "$vcf" | awk '{printf "file: %s, %.0f MB\n", $NF, $5/1e6}'
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
