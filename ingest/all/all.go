@@ -10,6 +10,7 @@ import (
 	"github.com/medtwin/medtwin/ingest/fhir"
 	"github.com/medtwin/medtwin/ingest/imagingcsv"
 	"github.com/medtwin/medtwin/ingest/maf"
+	"github.com/medtwin/medtwin/ingest/meds"
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
 
@@ -22,6 +23,7 @@ func Registry() (*ingest.Registry, error) {
 	dcm.Features = features.New(features.DefaultConfig()).Series
 	return ingest.NewRegistry(
 		fhir.New(),
+		meds.New(),
 		vcf.New(),
 		maf.New(),
 		dcm,

@@ -201,6 +201,12 @@ func TestAdapterIngest(t *testing.T) {
 			t.Errorf("available_at %v before time %v", f.AvailableAt, f.Time)
 		}
 	}
+	// The report measured CT_small: its features carry CT as modality.
+	for _, r := range rows {
+		if r.InstanceUID != "" && r.Modality != "CT" {
+			t.Errorf("report feature row modality %q, want CT (the evidence series)", r.Modality)
+		}
+	}
 	les := lesionRows(t, s)
 	if len(les) != 1 || les[0].LongAxisMM != 10 || les[0].Site != "Lung" || les[0].SiteCode != "SNOMED//39607008" {
 		t.Errorf("lesions: %+v", les)
@@ -441,5 +447,47 @@ func TestFeaturesHook(t *testing.T) {
 	}
 	if row == nil || row.Algorithm != "test" || row.AlgorithmVersion != "1" || row.ROI != "volume" || row.Instances != 5 {
 		t.Errorf("feature row: %+v", row)
+	}
+}
+
+// TestIngestEveryTestFile runs the adapter over the whole shared DICOM
+// folder: every file is ingested or rejected with its reason (the table of
+// TestEveryTestFile), the only partial file is the SEG whose PET images are
+// not included, and nothing is stored from a failed file.
+func TestIngestEveryTestFile(t *testing.T) {
+	root := td(t)
+	s := openStore(t)
+	rep := runIngest(t, s, New(), ingest.Options{}, root)
+	files := 0
+	for _, f := range rep.Files {
+		rel := strings.TrimPrefix(f.Input.Name, filepath.Base(root)+"/")
+		files++
+		if want, bad := expectedFailures[rel]; bad {
+			if f.Err == nil || !errors.Is(f.Err, want.err) || !strings.Contains(f.Err.Error(), rel) {
+				t.Errorf("%s: err %v, want %v naming the file", rel, f.Err, want.err)
+			}
+			if want.tag != 0 && !strings.Contains(f.Err.Error(), want.tag.String()) {
+				t.Errorf("%s: err %v does not name %s", rel, f.Err, want.tag)
+			}
+			continue
+		}
+		switch {
+		case f.Err != nil:
+			t.Errorf("%s: %v", rel, f.Err)
+		case rel == "sr/dcmqi_sr_example/seg.dcm":
+			if f.Rejected != 1 || !errors.Is(f.Errors[0], ErrMissingReference) {
+				t.Errorf("%s: %+v", rel, f.Errors)
+			}
+		case f.Rejected != 0:
+			t.Errorf("%s: rejected %v", rel, f.Errors)
+		}
+	}
+	if files < 124 {
+		t.Errorf("%d files reported; SOURCES.md lists 124", files)
+	}
+	for _, u := range rep.Unrecognised {
+		if !strings.HasSuffix(u, ".md") {
+			t.Errorf("%s: not recognised as DICOM", u)
+		}
 	}
 }

@@ -96,6 +96,7 @@ type parser struct {
 	cs       *charset.CodingSystem
 	elements int
 	csErr    error
+	topEls   []Element // storage for the top-level elements (reused by Reader)
 }
 
 func (p *parser) u16(b []byte, big bool) uint16 {
@@ -129,6 +130,9 @@ const undefinedLength = 0xFFFFFFFF
 // It returns the position after the last element consumed.
 func (p *parser) dataset(pos int, end int64, big, implicit, item bool, depth int, top bool) (*Dataset, int, error) {
 	ds := &Dataset{BigEndian: big, sorted: true, cs: p.cs}
+	if top {
+		ds.Elements = p.topEls
+	}
 	if depth > maxDepth {
 		return nil, pos, tagErr(TagItem, p.base+int64(pos), ErrMalformed, "sequences nested deeper than %d", maxDepth)
 	}

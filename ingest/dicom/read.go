@@ -104,6 +104,7 @@ func (f *File) HasPixelData() bool { return f.pixel.found }
 // per goroutine.
 type Reader struct {
 	buf []byte
+	els []Element // top-level elements, reused
 	// Initial is how many bytes the first read takes (16 KiB when 0): enough
 	// for the header of most single-frame images in one system call.
 	Initial int
@@ -231,7 +232,7 @@ func (r *Reader) parse(f *File, ra io.ReaderAt, size int64) error {
 	if !f.Preamble && !hasMeta {
 		// A bare data set: it must at least start like one.
 		if _, ok := inferSyntax(buf[pos:]); !ok {
-			return ErrNotDICOM
+			return fmt.Errorf("%w: no DICM magic at byte 128, no file meta, and byte 0 does not start a data set element", ErrNotDICOM)
 		}
 	}
 	var ts TransferSyntax
@@ -286,7 +287,11 @@ func (r *Reader) parse(f *File, ra io.ReaderAt, size int64) error {
 		p = &parser{buf: f.stream, size: f.Size, stopAt: true}
 	}
 	p.big, p.implicit = ts.BigEndian, ts.Implicit
+	p.topEls = r.els[:0]
 	ds, _, err := p.dataset(pos, -1, ts.BigEndian, ts.Implicit, false, 0, true)
+	if ds != nil {
+		r.els = ds.Elements
+	}
 	if err != nil && err != errStop {
 		return err
 	}

@@ -2,7 +2,6 @@ package dicom
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"sync"
 )
@@ -23,16 +22,12 @@ func ReadInstance(path string) (*Instance, error) {
 
 // Read reads the metadata of the file at path.
 func (s *Scanner) Read(path string) (*Instance, error) {
-	fh, err := os.Open(path)
+	fh, size, err := openRaw(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	f, err := s.r.Read(fh, st.Size(), path)
+	f, err := s.r.Read(fh, size, path)
 	if err != nil {
 		return nil, err
 	}
