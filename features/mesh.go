@@ -1,6 +1,9 @@
 package features
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Marching cubes for binary masks. The surface is the iso-surface at 0.5
 // of the mask sampled at voxel centres: a vertex at the midpoint of every
@@ -105,7 +108,7 @@ func buildMCTable() [256][][3]int8 {
 			for _, j := range entry {
 				for s := 1; s < 4; s++ {
 					i := (j + s) % 4
-					if contains(exit, i) {
+					if slices.Contains(exit, i) {
 						from := edgeIndex(f[j], f[(j+1)%4])
 						to := edgeIndex(f[i], f[(i+1)%4])
 						if _, dup := next[from]; dup {
@@ -131,15 +134,6 @@ func buildMCTable() [256][][3]int8 {
 		}
 	}
 	return t
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // edgeMid is the midpoint of a cube edge in cube units.
