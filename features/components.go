@@ -202,8 +202,21 @@ func (c *Components) Paint(dst *Mask, value func(label int) uint8) {
 }
 
 // Largest returns the mask's largest connected component (an empty mask
-// when m is empty).
+// when m is empty) as a new mask.
 func (m *Mask) Largest(conn Connectivity) *Mask {
 	c := m.Label(conn)
 	return c.Mask(func(l int) bool { return l == 1 })
+}
+
+// KeepLargest reduces m, in place, to its largest connected component and
+// returns it (no second mask: for volume-sized masks).
+func (m *Mask) KeepLargest(conn Connectivity) *Mask {
+	c := m.Label(conn)
+	c.Paint(m, func(l int) uint8 {
+		if l == 1 {
+			return 1
+		}
+		return 0
+	})
+	return m
 }

@@ -140,7 +140,7 @@ func (x *Extractor) Series(ctx context.Context, in *dicom.FeatureInput) ([]dicom
 	}
 	var body *Mask
 	if len(regions) == 0 && ct {
-		body = Threshold(v, x.cfg.BodyHU, math.Inf(1)).Largest(Conn6)
+		body = Threshold(v, x.cfg.BodyHU, math.Inf(1)).KeepLargest(Conn6)
 		regions = append(regions, region{name: "body", findingSite: "body", mask: body,
 			source: fmt.Sprintf("threshold ≥ %g HU, largest 6-connected component", x.cfg.BodyHU)})
 	}
@@ -326,7 +326,7 @@ func (x *Extractor) lungFeatures(v *Volume, s *dicom.Series, body *Mask) ([]dico
 		return nil, nil
 	}
 	if body == nil {
-		body = Threshold(v, x.cfg.Lung.AirHU, math.Inf(1)).Largest(Conn6)
+		body = Threshold(v, x.cfg.Lung.AirHU, math.Inf(1)).KeepLargest(Conn6)
 	}
 	lung, err := ComputeLung(v, body, x.cfg.Lung)
 	if errors.Is(err, ErrNoLung) {

@@ -111,7 +111,7 @@ const (
 // lower bound there. Memory: one mask besides body and the volume.
 func SegmentLungs(v *Volume, body *Mask, o LungOptions) (lungs *Mask, info Lung, err error) {
 	if body == nil {
-		body = Threshold(v, o.AirHU, math.Inf(1)).Largest(Conn6)
+		body = Threshold(v, o.AirHU, math.Inf(1)).KeepLargest(Conn6)
 	} else if err := body.Check(v); err != nil {
 		return nil, info, err
 	}

@@ -195,6 +195,9 @@ func TestComponents(t *testing.T) {
 	if n := m.Largest(Conn26).Count(); n != 28 {
 		t.Errorf("largest has %d voxels", n)
 	}
+	if n := m.KeepLargest(Conn6).Count(); n != 27 || m.Count() != 27 {
+		t.Errorf("largest 6-connected kept in place: %d voxels", n)
+	}
 }
 
 // Masks that do not fit the volume, empty masks and bad settings are

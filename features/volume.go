@@ -173,8 +173,9 @@ func Load(ctx context.Context, s *dicom.Series) (*Volume, error) {
 	}
 	plane := v.Nx * v.Ny
 	var (
-		fr  *dicom.Frames
-		buf []int32
+		fr      *dicom.Frames
+		buf     []int32
+		scratch []byte // one read buffer for every instance
 	)
 	defer func() {
 		if fr != nil {
@@ -194,6 +195,7 @@ func Load(ctx context.Context, s *dicom.Series) (*Volume, error) {
 		}
 		if fr == nil || fr.Instance != in {
 			if fr != nil {
+				scratch = fr.Buffer()
 				fr.Close()
 				fr = nil
 			}
@@ -201,6 +203,7 @@ func Load(ctx context.Context, s *dicom.Series) (*Volume, error) {
 			if err != nil {
 				return nil, fmt.Errorf("slice %d: %w", k+1, err)
 			}
+			f.UseBuffer(scratch)
 			fr = f
 		}
 		var err error

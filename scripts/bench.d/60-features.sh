@@ -36,7 +36,7 @@ if [ ! -s "$series/IM00001.dcm" ] || [ "$(ls "$series" | wc -l)" -ne "$slices" ]
 fi
 cat "$series"/* >/dev/null # warm the page cache
 
-out=$("$dir/featbench" run "$series")
+out=$(/usr/bin/time -o "$dir/featbench.time" -f '%U %S' "$dir/featbench" run "$series")
 get() { printf '%s\n' "$out" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 calc() { awk "BEGIN { print $* }"; }
 voxels=$(get voxels); vbytes=$(get volume_bytes)
@@ -44,6 +44,7 @@ fo=$(get firstorder_s); sh=$(get shape_s); load=$(get load_s); mask=$(get mask_s
 printf 'volume: 512x512x%s = %s voxels (%.0f MB int16), mask %.1f mL\n' "$slices" "$voxels" "$(calc "$vbytes / 1e6")" "$(get mask_ml)"
 printf 'medtwin: load %.2f s; mask %.3f s; first-order %.3f s = %.0f Mvoxels/s; shape %.3f s = %.0f Mvoxels/s; first-order+shape %.3f s\n' \
   "$load" "$mask" "$fo" "$(calc "$voxels / $fo / 1e6")" "$sh" "$(calc "$voxels / $sh / 1e6")" "$(calc "$fo + $sh")"
+printf 'medtwin process CPU (user+sys, load + mask + features): %.2f s (wall figures on a shared machine include I/O waits)\n' "$(awk '{print $1 + $2}' "$dir/featbench.time")"
 printf 'medtwin peak memory (load + features): %.0f MB = %.2fx the volume\n' "$(calc "$(get peak_rss_bytes) / 1e6")" "$(calc "$(get peak_rss_bytes) / $vbytes")"
 
 if "$py" -c 'import numpy, pydicom, skimage.measure, scipy.spatial' 2>/dev/null; then
@@ -108,8 +109,8 @@ fi
 # it; ABDOMEN, so no lung) into a fresh store.
 db="$dir/features-e2e.db"; rm -f "$db" "$db"-*
 if [ -x /usr/bin/time ]; then
-  e2e=$( { /usr/bin/time -f 'wall=%e rss_kb=%M' "$medtwin" ingest --db "sqlite:$db" --features "$series" >/dev/null; } 2>&1 | tail -1)
-  wall=$(printf '%s' "$e2e" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p'); rss=$(printf '%s' "$e2e" | sed -n 's/.*rss_kb=\([0-9]*\).*/\1/p')
-  printf 'medtwin ingest --features (300 files, body mask path): %.2f s, peak %.0f MB = %.2fx the volume\n' \
-    "$wall" "$(calc "$rss * 1024 / 1e6")" "$(calc "$rss * 1024 / $vbytes")"
+  e2e=$( { /usr/bin/time -f 'wall=%e cpu=%U+%S rss_kb=%M' "$medtwin" ingest --db "sqlite:$db" --features "$series" >/dev/null; } 2>&1 | tail -1)
+  wall=$(printf '%s' "$e2e" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p'); cpu=$(calc "$(printf '%s' "$e2e" | sed -n 's/.*cpu=\([0-9.+]*\).*/\1/p')"); rss=$(printf '%s' "$e2e" | sed -n 's/.*rss_kb=\([0-9]*\).*/\1/p')
+  printf 'medtwin ingest --features (%s files, body mask path): %.2f s wall, %.2f s CPU, peak %.0f MB = %.2fx the volume\n' \
+    "$slices" "$wall" "$cpu" "$(calc "$rss * 1024 / 1e6")" "$(calc "$rss * 1024 / $vbytes")"
 fi
