@@ -170,7 +170,7 @@ func (p *Pseudonymizer) Token(namespace, value string) string {
 func (p *Pseudonymizer) ShiftDays(subject int64) int {
 	h := binary.BigEndian.Uint64(p.mac("medtwin/shift/v1", idBytes(subject))[:8])
 	n := int64(h % uint64(2*p.maxShift)) // 0 … 2max-1
-	d := n - p.maxShift                   // -max … max-1
+	d := n - p.maxShift                  // -max … max-1
 	if d >= 0 {
 		d++ // skip 0: -max … -1, 1 … max
 	}
