@@ -93,6 +93,9 @@ func (h *Handler) audit(ctx context.Context, next graphql.ResponseHandler) *grap
 			op = oc.OperationName
 			if oc.Operation != nil {
 				opType = string(oc.Operation.Operation)
+				if op == "" {
+					op = oc.Operation.Name
+				}
 			}
 		}
 	}

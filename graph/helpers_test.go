@@ -179,3 +179,9 @@ func mustTime(s string) time.Time {
 	}
 	return t
 }
+
+func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
