@@ -23,14 +23,8 @@ func newExportCmd(a *app) *cobra.Command {
 	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
 }
 func newTwinCmd(a *app) *cobra.Command { return notYet("twin", "Print every twin of one patient") }
-func newServeCmd(a *app) *cobra.Command {
-	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
-}
 func newEvaluateCmd(a *app) *cobra.Command {
 	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
-}
-func newAuditCmd(a *app) *cobra.Command {
-	return notYet("audit", "List the audit log of patient reads")
 }
 func newSynthCmd(a *app) *cobra.Command {
 	return notYet("synth", "Generate a deterministic synthetic multimodal cohort")
