@@ -3,7 +3,9 @@ package timeline
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -116,6 +118,13 @@ func validate(e *Event, limitUS int64) error {
 	case e.HasValue && (math.IsNaN(e.Value) || math.IsInf(e.Value, 0)):
 		return fmt.Errorf("numeric_value: %w", ErrNonFinite)
 	}
+	for _, f := range [...]struct {
+		name, s string
+	}{{"code", e.Code}, {"text_value", e.Text}, {"unit", e.Unit}, {"source", e.Source}} {
+		if !ValidText(f.s) {
+			return fmt.Errorf("%s: %w", f.name, ErrBadText)
+		}
+	}
 	if us, ok := Micros(e.Time); ok && us > limitUS {
 		return fmt.Errorf("time: %w", ErrFutureTime)
 	}
@@ -126,6 +135,12 @@ func validate(e *Event, limitUS int64) error {
 		return fmt.Errorf("end_time: %w", ErrBadInterval)
 	}
 	return nil
+}
+
+// ValidText reports whether s can be stored as text everywhere: valid UTF-8
+// without NUL bytes.
+func ValidText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }
 
 // Append validates e and appends it. A rejected event leaves the builder

@@ -52,6 +52,7 @@ type CodeTable struct {
 	concepts map[string]Concept
 	codes    map[string]CodeInfo
 	byConcpt map[string][]string
+	sets     map[string]*codeSet
 }
 
 // NewCodeTable builds a table from concepts and codes. Every code must name

@@ -25,6 +25,7 @@ var defaultConcepts = []Concept{
 	{Name: "sodium", Display: "Sodium", Unit: "mmol/L", Kind: KindLab, MolarMass: molarSodium},
 	{Name: "urea", Display: "Urea nitrogen (BUN)", Unit: "mg/dL", Kind: KindLab, MolarMass: molarUreaNitrogen},
 	{Name: "glucose", Display: "Glucose", Unit: "mg/dL", Kind: KindLab, MolarMass: molarGlucose},
+	{Name: "glucose_fasting", Display: "Glucose, fasting", Unit: "mg/dL", Kind: KindLab, MolarMass: molarGlucose},
 	{Name: "hba1c", Display: "Hemoglobin A1c", Unit: "%", Kind: KindLab},
 	{Name: "crp", Display: "C-reactive protein", Unit: "mg/L", Kind: KindLab},
 	{Name: "wbc", Display: "Leukocytes", Unit: "10*9/L", Kind: KindLab},
@@ -47,6 +48,17 @@ var defaultConcepts = []Concept{
 	{Name: "ca19_9", Display: "Cancer antigen 19-9", Unit: "U/mL", Kind: KindTumorMarker},
 	{Name: "psa", Display: "Prostate specific antigen", Unit: "ng/mL", Kind: KindTumorMarker},
 	{Name: "ca125", Display: "Cancer antigen 125", Unit: "U/mL", Kind: KindTumorMarker},
+
+	// Imaging features the twins read (see imagingCodes).
+	{Name: "liver_hu", Display: "Liver mean attenuation (CT)", Unit: "[hnsf'U]", Kind: KindImagingFeature},
+	{Name: "spleen_hu", Display: "Spleen mean attenuation (CT)", Unit: "[hnsf'U]", Kind: KindImagingFeature},
+	{Name: "liver_volume", Display: "Liver volume (CT)", Unit: "mL", Kind: KindImagingFeature},
+	{Name: "lung_ggo_pct", Display: "Lung volume in the ground-glass range (CT)", Unit: "%", Kind: KindImagingFeature},
+	{Name: "lung_consolidation_pct", Display: "Lung volume in the consolidation range (CT)", Unit: "%", Kind: KindImagingFeature},
+	{Name: "lung_involvement_pct", Display: "Lung volume involved, ground-glass + consolidation (CT)", Unit: "%", Kind: KindImagingFeature},
+	{Name: "lung_left_involvement_pct", Display: "Left lung volume involved (CT)", Unit: "%", Kind: KindImagingFeature},
+	{Name: "lung_right_involvement_pct", Display: "Right lung volume involved (CT)", Unit: "%", Kind: KindImagingFeature},
+	{Name: "lung_severity_score", Display: "CT severity score (approximate, 0-25)", Unit: "{score}", Kind: KindImagingFeature},
 }
 
 func loinc(code, concept, unit, display string, molar float64) CodeInfo {
@@ -84,6 +96,8 @@ var defaultCodeInfos = []CodeInfo{
 	loinc("2339-0", "glucose", "mg/dL", "Glucose [Mass/volume] in Blood", molarGlucose),
 	loinc("15074-8", "glucose", "mmol/L", "Glucose [Moles/volume] in Blood", molarGlucose),
 	loinc("14749-6", "glucose", "mmol/L", "Glucose [Moles/volume] in Serum or Plasma", molarGlucose),
+	loinc("1558-6", "glucose_fasting", "mg/dL", "Fasting glucose [Mass/volume] in Serum or Plasma", molarGlucose),
+	loinc("14771-0", "glucose_fasting", "mmol/L", "Fasting glucose [Moles/volume] in Serum or Plasma", molarGlucose),
 	loinc("4548-4", "hba1c", "%", "Hemoglobin A1c/Hemoglobin.total in Blood", 0),
 	loinc("17856-6", "hba1c", "%", "Hemoglobin A1c/Hemoglobin.total in Blood by HPLC", 0),
 	loinc("59261-8", "hba1c", "mmol/mol", "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol", 0),
@@ -113,9 +127,41 @@ var defaultCodeInfos = []CodeInfo{
 	loinc("24108-3", "ca19_9", "U/mL", "Cancer Ag 19-9 [Units/volume] in Serum or Plasma", 0),
 	loinc("2857-1", "psa", "ng/mL", "Prostate specific Ag [Mass/volume] in Serum or Plasma", 0),
 	loinc("10334-1", "ca125", "U/mL", "Cancer Ag 125 [Units/volume] in Serum or Plasma", 0),
+
+	// Imaging features: the names the imaging-feature producers (DICOM SR and
+	// AI-table ingest, pixel-data features) write and the twins read.
+	// IMAGING//CT//<roi>_<feature>; HU features are means over the ROI;
+	// lung percentages are shares of the segmented lung volume (0-100)
+	// whose voxels fall in the ground-glass (-750..-400 HU) or consolidation
+	// (-400..0 HU) ranges of REFERENCE.md §6; involvement = ground-glass +
+	// consolidation. The contrast phase of a CT feature is read from its
+	// imaging detail row (ImagingDetail.Contrast: none, arterial,
+	// portal_venous, delayed, unknown) or, failing that, from a "contrast"
+	// key in the detail's Settings JSON.
+	imaging("CT", "liver_mean_hu", "liver_hu", "[hnsf'U]", "Liver mean attenuation"),
+	imaging("CT", "spleen_mean_hu", "spleen_hu", "[hnsf'U]", "Spleen mean attenuation"),
+	imaging("CT", "liver_volume_ml", "liver_volume", "mL", "Liver volume"),
+	imaging("CT", "lung_ggo_pct", "lung_ggo_pct", "%", "Lung ground-glass volume share"),
+	imaging("CT", "lung_consolidation_pct", "lung_consolidation_pct", "%", "Lung consolidation volume share"),
+	imaging("CT", "lung_involvement_pct", "lung_involvement_pct", "%", "Lung involvement (ground-glass + consolidation)"),
+	imaging("CT", "lung_left_involvement_pct", "lung_left_involvement_pct", "%", "Left lung involvement"),
+	imaging("CT", "lung_right_involvement_pct", "lung_right_involvement_pct", "%", "Right lung involvement"),
+	imaging("CT", "lung_severity_score", "lung_severity_score", "{score}", "CT severity score, approximate"),
 }
 
-var defaultTable = mustTable(defaultConcepts, defaultCodeInfos)
+func imaging(modality, feature, concept, unit, display string) CodeInfo {
+	return CodeInfo{Code: Code(VocabImaging, modality, feature), Concept: concept, Unit: unit, Display: display}
+}
+
+var defaultTable = mustSets(mustTable(defaultConcepts, defaultCodeInfos), defaultSets)
+
+func mustSets(t *CodeTable, sets []CodeSet) *CodeTable {
+	t, err := t.WithSets(sets...)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
 
 func mustTable(concepts []Concept, codes []CodeInfo) *CodeTable {
 	t, err := NewCodeTable(concepts, codes)

@@ -17,6 +17,9 @@ var (
 	ErrUnknownKind = errors.New("unknown kind")
 	// ErrBadInterval: an end time before the start time.
 	ErrBadInterval = errors.New("end time before start time")
+	// ErrBadText: a string that is not valid UTF-8 or holds a NUL byte
+	// (Arrow utf8 must be UTF-8; PostgreSQL text cannot hold NUL).
+	ErrBadText = errors.New("text not valid UTF-8 or with a NUL byte")
 	// ErrUnknownUnit: a unit that cannot be converted to the code's canonical unit.
 	ErrUnknownUnit = errors.New("unknown or inconvertible unit")
 	// ErrSchema: a record whose schema is not the expected one.

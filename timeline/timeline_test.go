@@ -33,6 +33,10 @@ func TestBuilderValidation(t *testing.T) {
 		{"unknown kind", func(e *Event) { e.Kind = 0 }, ErrUnknownKind},
 		{"kind out of range", func(e *Event) { e.Kind = 99 }, ErrUnknownKind},
 		{"end before start", func(e *Event) { e.EndTime = e.Time.Add(-time.Second) }, ErrBadInterval},
+		{"NUL in text", func(e *Event) { e.Text = "a\x00b" }, ErrBadText},
+		{"invalid UTF-8 in source", func(e *Event) { e.Source = "f\xffile" }, ErrBadText},
+		{"invalid UTF-8 in code", func(e *Event) { e.Code = "LOINC//\xc3" }, ErrBadText},
+		{"non-ASCII text is fine", func(e *Event) { e.Text = "Leberzirrhose, Stadium Child-Pugh B – µmol/L" }, nil},
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -54,8 +58,8 @@ func TestBuilderValidation(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	if got := rec.NumRows(); got != 4 {
-		t.Fatalf("rows = %d, want 4 valid rows", got)
+	if got := rec.NumRows(); got != 5 {
+		t.Fatalf("rows = %d, want 5 valid rows", got)
 	}
 }
 

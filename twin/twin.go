@@ -16,26 +16,70 @@ import (
 
 // Input is one value a score used, with a reference to the event it came
 // from, so a clinician can see why a score is what it is.
+// Coded inputs (a diagnosis, a procedure) carry Value 1 and say what they
+// mean in Text.
 type Input struct {
 	Code     string    `json:"code"`
 	Concept  string    `json:"concept,omitempty"`
 	Time     time.Time `json:"time"`
 	Value    float64   `json:"value"`
 	Unit     string    `json:"unit,omitempty"`
+	Text     string    `json:"text,omitempty"`
 	EventRef string    `json:"eventRef"`
 }
 
 // Score is one value of one clinical score at one time (issue 7's shape).
 // Value is nil when the score is not computable, and NotComputable says why.
+//
+// The optional fields say more where a score needs it: Categories gives the
+// category under other published cut-off schemes (Category is the primary
+// one); Components lists the points of a sum score (CURB-65, PSI,
+// Child-Pugh), each present, absent or missing; Range bounds a sum score
+// whose missing components are named (Category is then set only when every
+// value in the range falls in one category); Notes record applied rules
+// (clamping, dialysis, a formula's known limits).
 type Score struct {
-	Name           string    `json:"name"`
-	Time           time.Time `json:"time"`
-	Value          *float64  `json:"value"`
-	Category       string    `json:"category,omitempty"`
-	Unit           string    `json:"unit,omitempty"`
-	FormulaVersion string    `json:"formulaVersion"`
-	Inputs         []Input   `json:"inputs"`
-	NotComputable  string    `json:"notComputable,omitempty"`
+	Name           string      `json:"name"`
+	Time           time.Time   `json:"time"`
+	Value          *float64    `json:"value"`
+	Category       string      `json:"category,omitempty"`
+	Unit           string      `json:"unit,omitempty"`
+	FormulaVersion string      `json:"formulaVersion"`
+	Inputs         []Input     `json:"inputs"`
+	NotComputable  string      `json:"notComputable,omitempty"`
+	Categories     []Category  `json:"categories,omitempty"`
+	Components     []Component `json:"components,omitempty"`
+	Range          *Range      `json:"range,omitempty"`
+	Notes          []string    `json:"notes,omitempty"`
+}
+
+// Category is a score's category under one named cut-off scheme.
+type Category struct {
+	Scheme string `json:"scheme"`
+	Label  string `json:"label"`
+}
+
+// Component statuses.
+const (
+	Present = "present" // the criterion is met (points awarded)
+	Absent  = "absent"  // the criterion was assessed and is not met
+	Missing = "missing" // no data to assess the criterion
+)
+
+// Component is one criterion of a sum score.
+type Component struct {
+	Name   string   `json:"name"`
+	Status string   `json:"status"`
+	Points float64  `json:"points"`
+	Value  *float64 `json:"value,omitempty"`
+	Unit   string   `json:"unit,omitempty"`
+	Detail string   `json:"detail,omitempty"`
+}
+
+// Range bounds a score with missing components.
+type Range struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
 
 // Computable reports whether the score has a value.
@@ -239,14 +283,16 @@ func (v *View) Sex() string {
 	return ""
 }
 
-// AgeAt returns the age in completed years at t.
+// AgeAt returns the age in completed years at t (a birthday counts from
+// its calendar day; 29 February birthdays from 1 March in common years).
 func (v *View) AgeAt(t time.Time) (int, bool) {
 	b, ok := v.Birth()
 	if !ok || t.Before(b) {
 		return 0, false
 	}
+	b, t = b.UTC(), t.UTC()
 	years := t.Year() - b.Year()
-	if t.YearDay() < b.YearDay() {
+	if t.Month() < b.Month() || (t.Month() == b.Month() && t.Day() < b.Day()) {
 		years--
 	}
 	return years, true

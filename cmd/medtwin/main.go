@@ -154,6 +154,7 @@ func commands(a *app) []*cobra.Command {
 		newEvaluateCmd(a),
 		newAuditCmd(a),
 		newRunsCmd(a),
+		newMaintainCmd(a),
 		newSynthCmd(a),
 		newDemoCmd(a),
 	}

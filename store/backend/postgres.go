@@ -2,11 +2,11 @@ package backend
 
 import (
 	"context"
-	"errors"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/postgres"
 )
 
 func openPostgres(ctx context.Context, cfg Config) (store.Store, error) {
-	return nil, errors.New("store: the PostgreSQL backend is not built yet")
+	return postgres.Open(ctx, cfg.DSN, postgres.WithClock(cfg.Now), postgres.WithLogger(cfg.Logger))
 }

@@ -131,6 +131,9 @@ func (a *appender) run(cols *timeline.Columns, b *timeline.Batch) (store.AppendR
 	for i := 0; i < n; i++ {
 		e := cols.Event(i)
 		e.SubjectID = subjects[i]
+		if !timeline.ValidText(e.Code) || !timeline.ValidText(e.Text) || !timeline.ValidText(e.Unit) || !timeline.ValidText(e.Source) {
+			return res, fmt.Errorf("%w: row %d: %v", store.ErrInvalid, i, timeline.ErrBadText)
+		}
 		rk := rowKey{subjects[i], e.Key}
 		keys[rk] = true
 		h := int64(timeline.ContentHash(&e))
@@ -327,7 +330,11 @@ func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record, keys ma
 		}
 		args = append(args, sid, k[:])
 		for c := 2; c < ncols; c++ {
-			args = append(args, cellValue(rec.Column(c), i))
+			v := cellValue(rec.Column(c), i)
+			if str, ok := v.(string); ok && !timeline.ValidText(str) {
+				return 0, fmt.Errorf("%w: %s row %d column %s: %v", store.ErrInvalid, t, i, schema.Field(c).Name, timeline.ErrBadText)
+			}
+			args = append(args, v)
 		}
 		rows++
 		if rows == per {

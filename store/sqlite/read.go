@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -174,19 +173,12 @@ func (s *Store) Details(ctx context.Context, t timeline.DetailTable, c store.Coh
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	schema := t.Schema()
-	if schema == nil {
+	q := newQuery()
+	query, ok := q.Details(t, c, f)
+	if !ok {
 		return nil, fmt.Errorf("sqlite: details: %w: unknown table %q", store.ErrInvalid, t)
 	}
-	cols := make([]string, schema.NumFields())
-	for i, fl := range schema.Fields() {
-		cols[i] = `d."` + fl.Name + `"`
-	}
-	q := newQuery()
-	q.Cohort("d", c, "events", "subject_codes")
-	q.Filter("e", f)
-	query := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + string(t) + ` d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
-		q.Where() + ` ORDER BY d.subject_id, e.time, d.record_key`
+	schema := t.Schema()
 	rows, err := s.db.QueryContext(ctx, query, q.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: details: %w", err)

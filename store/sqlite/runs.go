@@ -146,18 +146,7 @@ func (s *Store) AuditLog(ctx context.Context, aq store.AuditQuery) ([]store.Audi
 		return nil, store.ErrClosed
 	}
 	q := newQuery()
-	if aq.SubjectID != 0 {
-		q.Add("subject_id = " + q.Bind(aq.SubjectID))
-	}
-	if aq.Actor != "" {
-		q.Add("actor = " + q.Bind(aq.Actor))
-	}
-	if !aq.Since.IsZero() {
-		q.Add("time >= " + q.Bind(aq.Since.UnixMicro()))
-	}
-	if !aq.Until.IsZero() {
-		q.Add("time < " + q.Bind(aq.Until.UnixMicro()))
-	}
+	q.Audit(aq)
 	limit := aq.Limit
 	if limit <= 0 {
 		limit = 1000

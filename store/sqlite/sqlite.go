@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
 
@@ -165,21 +166,9 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return timeline.FromMicros(v.Int64)
 }
 
-func checkIDs(ids []timeline.Identifier) error {
-	if len(ids) == 0 {
-		return fmt.Errorf("%w: no identifier", store.ErrInvalid)
-	}
-	for _, id := range ids {
-		if id.System == "" || id.Value == "" {
-			return fmt.Errorf("%w: identifier with an empty system or value", store.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 // Resolve implements store.Store.
 func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64, error) {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return 0, err
 	}
 	var subject int64
@@ -251,7 +240,7 @@ func subjectExists(ctx context.Context, tx *sql.Tx, subject int64) (bool, error)
 
 // Link implements store.Store.
 func (s *Store) Link(ctx context.Context, subject int64, ids ...timeline.Identifier) error {
-	if err := checkIDs(ids); err != nil {
+	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return err
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -317,12 +306,17 @@ func (s *Store) mergeTx(ctx context.Context, tx *sql.Tx, into, from int64) error
 	}{
 		{`UPDATE identifiers SET subject_id = ? WHERE subject_id = ?`, []any{into, from}},
 		// Records both subjects hold (one source record resolved twice):
-		// into's version stays current, from's becomes history.
-		{`UPDATE OR IGNORE events SET subject_id = ? WHERE subject_id = ?`, []any{into, from}},
-		{`UPDATE events SET subject_id = ?1,
-		    rev = rev + 1 + (SELECT max(e2.rev) FROM events e2 WHERE e2.subject_id = ?1 AND e2.record_key = events.record_key),
-		    superseded_at = COALESCE(superseded_at, ?3)
-		  WHERE subject_id = ?2`, []any{into, from, now}},
+		// into's version stays current, from's versions become history.
+		// into's revs move above from's (in two steps: unique keys are
+		// checked row by row), so the current version keeps the highest
+		// rev and new versions get rev+1 without a collision.
+		{`UPDATE events SET rev = -1 - rev
+		  WHERE subject_id = ?1 AND record_key IN (SELECT record_key FROM events WHERE subject_id = ?2)`, []any{into, from}},
+		{`UPDATE events SET rev = -1 - rev + 1 + (SELECT max(f.rev) FROM events f WHERE f.subject_id = ?2 AND f.record_key = events.record_key)
+		  WHERE subject_id = ?1 AND rev < 0`, []any{into, from}},
+		{`UPDATE events SET superseded_at = ?3
+		  WHERE subject_id = ?2 AND superseded_at IS NULL AND record_key IN (SELECT record_key FROM events WHERE subject_id = ?1)`, []any{into, from, now}},
+		{`UPDATE events SET subject_id = ? WHERE subject_id = ?`, []any{into, from}},
 		{`INSERT OR IGNORE INTO subject_codes (code, subject_id) SELECT code, ? FROM subject_codes WHERE subject_id = ?`, []any{into, from}},
 		{`DELETE FROM subject_codes WHERE subject_id = ?`, []any{from}},
 	}

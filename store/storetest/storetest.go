@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/medtwin/medtwin/store"
@@ -56,6 +57,9 @@ func Run(t *testing.T, open Opener) {
 		{"AsOf", testAsOf},
 		{"Filters", testFilters},
 		{"Merge", testMerge},
+		{"MergeVersions", testMergeVersions},
+		{"BadText", testBadText},
+		{"Maintain", testMaintain},
 		{"Scan", testScan},
 		{"Details", testDetails},
 		{"Subjects", testSubjects},
@@ -744,5 +748,168 @@ func testClosed(t *testing.T, open Opener) {
 	}
 	if _, err := s.Timeline(ctx, 1, store.Filter{}); err == nil {
 		t.Error("Timeline on a closed store succeeded")
+	}
+}
+
+// A record both subjects hold, one of them in two versions: after the merge
+// the survivor's version is the one current row, the others are history,
+// and later versions of the record still supersede it.
+func testMergeVersions(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	a := resolve(t, s, ident("fhir", "a"))
+	b := resolve(t, s, ident("dicom", "b"))
+	at := T0.Add(-time.Hour)
+	appendOK(t, s, clk.Now, Lab(a, "k", at, "LOINC//1742-6", 1))
+	appendOK(t, s, clk.Now, Lab(b, "k", at, "LOINC//1742-6", 2))
+	clk.Advance(time.Minute)
+	if res := appendOK(t, s, clk.Now, Lab(b, "k", at, "LOINC//1742-6", 3)); res.Superseded != 1 {
+		t.Fatalf("second version: %+v", res)
+	}
+	clk.Advance(time.Minute)
+	beforeMerge := clk.Now()
+	clk.Advance(time.Minute)
+	if err := s.Merge(ctx, a, b); err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	cur := readTimeline(t, s, a, store.Filter{})
+	if len(cur) != 1 || cur[0].Value != 1 {
+		t.Fatalf("after merge, current rows = %+v; want the survivor's version only", cur)
+	}
+	// What the platform held before the merge is still there (under the
+	// survivor's id now): a's version and b's second version were current.
+	old := readTimeline(t, s, a, store.Filter{KnownBy: beforeMerge})
+	var vals []float64
+	for _, e := range old {
+		vals = append(vals, e.Value)
+	}
+	sort.Float64s(vals)
+	if fmt.Sprint(vals) != "[1 3]" {
+		t.Errorf("known-by before the merge: values %v, want [1 3]", vals)
+	}
+	clk.Advance(time.Minute)
+	if res := appendOK(t, s, clk.Now, Lab(b, "k", at, "LOINC//1742-6", 4)); res.Superseded != 1 {
+		t.Fatalf("new version after the merge (old id): %+v, want 1 superseded", res)
+	}
+	if res := appendOK(t, s, clk.Now, Lab(a, "k", at, "LOINC//1742-6", 4)); res.Duplicate != 1 {
+		t.Errorf("same version again: %+v, want 1 duplicate", res)
+	}
+	cur = readTimeline(t, s, a, store.Filter{})
+	if len(cur) != 1 || cur[0].Value != 4 {
+		t.Errorf("current rows = %+v, want the newest version only", cur)
+	}
+	if n, err := s.Count(ctx, store.Cohort{}, store.Filter{KnownBy: clk.Now()}); err != nil || n != 1 {
+		t.Errorf("known-by now: %d rows, %v; want 1", n, err)
+	}
+}
+
+// rawBatch builds a batch without the builder's validation, as a caller
+// that assembles Arrow records itself might.
+func rawBatch(events ...timeline.Event) *timeline.Batch {
+	b := timeline.NewBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	c := b.Columns()
+	for _, e := range events {
+		c.SubjectID.Append(e.SubjectID)
+		c.Time.Append(arrow.Timestamp(e.Time.UnixMicro()))
+		c.Code.Append(e.Code)
+		c.Value.Append(e.Value)
+		c.Text.Append(e.Text)
+		c.Unit.Append(e.Unit)
+		c.Kind.Append(int8(e.Kind) - 1)
+		c.EndTime.AppendNull()
+		c.Source.Append(e.Source)
+		c.Key.Append(e.Key[:])
+		c.SupersededAt.AppendNull()
+		c.AvailableAt.AppendNull()
+		c.RecordedAt.Append(arrow.Timestamp(T0.UnixMicro()))
+		c.Version.AppendNull()
+	}
+	return &timeline.Batch{Events: b.NewRecord()}
+}
+
+// Text that is not valid UTF-8 or holds a NUL byte fails the batch with
+// ErrInvalid on every backend (PostgreSQL text cannot hold it).
+func testBadText(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	sid := resolve(t, s, ident("urn:mrn", "1"))
+	for _, bad := range []func(e *timeline.Event){
+		func(e *timeline.Event) { e.Text = "a\x00b" },
+		func(e *timeline.Event) { e.Source = "file\xff#1" },
+		func(e *timeline.Event) { e.Unit = "\xc3" },
+	} {
+		good := Lab(sid, "good", T0, "LOINC//1742-6", 1)
+		e := Lab(sid, "bad", T0, "LOINC//1742-6", 2)
+		bad(&e)
+		b := rawBatch(good, e)
+		_, err := s.Append(ctx, b)
+		b.Release()
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("bad text: err = %v, want ErrInvalid", err)
+		}
+	}
+	if got := readTimeline(t, s, sid, store.Filter{}); len(got) != 0 {
+		t.Errorf("failed batches left %d rows", len(got))
+	}
+	b := rawBatch(Lab(sid, "ok", T0, "LOINC//1742-6", 1))
+	defer b.Release()
+	if res, err := s.Append(ctx, b); err != nil || res.Inserted != 1 {
+		t.Errorf("valid raw batch: %+v, %v", res, err)
+	}
+}
+
+// Maintain keeps every row and version, reads give the same answers
+// afterwards, and appends stay idempotent across it.
+func testMaintain(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	var subjects []int64
+	var all []timeline.Event
+	for p := 0; p < 6; p++ {
+		sid := resolve(t, s, ident("urn:mrn", fmt.Sprint(p)))
+		subjects = append(subjects, sid)
+		for i := 0; i < 40; i++ {
+			all = append(all, Lab(sid, fmt.Sprintf("p%d-%d", p, i), T0.Add(-time.Duration(40-i)*time.Hour), "LOINC//1742-6", float64(i)))
+		}
+	}
+	// Time-ordered arrival in several batches: the worst layout.
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	for start := 0; start < len(all); start += 60 {
+		appendOK(t, s, clk.Now, all[start:min(start+60, len(all))]...)
+	}
+	clk.Advance(time.Hour)
+	amended := all[7]
+	amended.Value = 1000
+	if res := appendOK(t, s, clk.Now, amended); res.Superseded != 1 {
+		t.Fatalf("amendment: %+v", res)
+	}
+	known := clk.Now().Add(-time.Minute)
+	snapshot := func() string {
+		var out []string
+		for _, sid := range subjects {
+			for _, f := range []store.Filter{{}, {KnownBy: known}} {
+				for _, e := range readTimeline(t, s, sid, f) {
+					out = append(out, fmt.Sprintf("%d %s %v %v", e.SubjectID, e.Source, e.Value, e.SupersededAt))
+				}
+			}
+		}
+		return fmt.Sprint(out)
+	}
+	before := snapshot()
+	for i := 0; i < 2; i++ {
+		if err := s.Maintain(ctx); err != nil {
+			t.Fatalf("Maintain: %v", err)
+		}
+		if after := snapshot(); after != before {
+			t.Fatalf("reads changed across Maintain:\nbefore %s\nafter  %s", before, after)
+		}
+	}
+	res := appendOK(t, s, clk.Now, all...)
+	if res.Inserted != 0 || res.Duplicate != int64(len(all))-1 || res.Superseded != 1 {
+		t.Errorf("re-append after Maintain: %+v, want %d duplicates and the amended record superseded back", res, len(all)-1)
+	}
+	if n, err := s.Count(ctx, store.Cohort{HasCodes: []string{"LOINC//1742-6"}}, store.Filter{}); err != nil || n != int64(len(all)) {
+		t.Errorf("Count after Maintain = %d, %v", n, err)
 	}
 }

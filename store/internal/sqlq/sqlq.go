@@ -178,3 +178,52 @@ func (q *Query) Subjects(sq store.SubjectQuery, events, codes string) {
 		exists(q.D.Prefix("e.source", q.Bind(sq.SourcePrefix)))
 	}
 }
+
+// Audit adds the conditions of an audit-log query on the audit table.
+func (q *Query) Audit(aq store.AuditQuery) {
+	if aq.SubjectID != 0 {
+		q.Add("subject_id = " + q.Bind(aq.SubjectID))
+	}
+	if aq.Actor != "" {
+		q.Add("actor = " + q.Bind(aq.Actor))
+	}
+	if !aq.Since.IsZero() {
+		q.Add("time >= " + q.Bind(q.D.Time(aq.Since)))
+	}
+	if !aq.Until.IsZero() {
+		q.Add("time < " + q.Bind(q.D.Time(aq.Until)))
+	}
+}
+
+// CheckIdentifiers rejects an empty identifier list or an identifier with
+// an empty system or value.
+func CheckIdentifiers(ids []timeline.Identifier) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: no identifier", store.ErrInvalid)
+	}
+	for _, id := range ids {
+		if id.System == "" || id.Value == "" {
+			return fmt.Errorf("%w: identifier with an empty system or value", store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// Details returns the query of the rows of detail table t (columns in its
+// Arrow schema's order) whose events pass c and f, ordered by subject,
+// event time (static first) and record key; ok is false for an unknown
+// table.
+func (q *Query) Details(t timeline.DetailTable, c store.Cohort, f store.Filter) (query string, ok bool) {
+	schema := t.Schema()
+	if schema == nil {
+		return "", false
+	}
+	cols := make([]string, schema.NumFields())
+	for i, fl := range schema.Fields() {
+		cols[i] = `d."` + fl.Name + `"`
+	}
+	q.Cohort("d", c, "events", "subject_codes")
+	q.Filter("e", f)
+	return `SELECT ` + strings.Join(cols, ", ") + ` FROM "` + string(t) + `" d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
+		q.Where() + ` ORDER BY d.subject_id, e.time NULLS FIRST, d.record_key`, true
+}
