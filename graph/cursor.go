@@ -22,6 +22,12 @@ const (
 	scopeSeries
 	scopeFeatures
 	scopeLesions
+	scopeTwinScores
+	scopeScorePoints
+	scopeTwinAttenuation
+	scopeTwinVolume
+	scopeTwinTrends
+	scopeTwinTransitions
 )
 
 var errCursor = errors.New("invalid cursor")

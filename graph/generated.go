@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/medtwin/medtwin/graph/model"
+	"github.com/medtwin/medtwin/twin"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -30,14 +31,42 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	ImagingStudy() ImagingStudyResolver
 	LabSeries() LabSeriesResolver
+	LiverImaging() LiverImagingResolver
+	LiverTwin() LiverTwinResolver
 	Patient() PatientResolver
 	Query() QueryResolver
+	ScoreSeries() ScoreSeriesResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	CTLiver struct {
+		Basis            func(childComplexity int) int
+		Contrast         func(childComplexity int) int
+		Excluded         func(childComplexity int) int
+		Inputs           func(childComplexity int) int
+		LiverHu          func(childComplexity int) int
+		LiverMinusSpleen func(childComplexity int) int
+		LiverSpleenRatio func(childComplexity int) int
+		SpleenHu         func(childComplexity int) int
+		Steatosis        func(childComplexity int) int
+		Study            func(childComplexity int) int
+		Time             func(childComplexity int) int
+	}
+
+	CTLiverConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CTLiverEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Event struct {
 		AvailableAt  func(childComplexity int) int
 		Code         func(childComplexity int) int
@@ -62,6 +91,27 @@ type ComplexityRoot struct {
 	EventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	GeneticRiskSummary struct {
+		ExtendedScore func(childComplexity int) int
+		Method        func(childComplexity int) int
+		Missing       func(childComplexity int) int
+		Score         func(childComplexity int) int
+	}
+
+	GenotypeCall struct {
+		Assembly      func(childComplexity int) int
+		Change        func(childComplexity int) int
+		Effect        func(childComplexity int) int
+		EffectAllele  func(childComplexity int) int
+		EffectAlleles func(childComplexity int) int
+		EventRef      func(childComplexity int) int
+		Gene          func(childComplexity int) int
+		Genotype      func(childComplexity int) int
+		RiskAlleles   func(childComplexity int) int
+		Rsid          func(childComplexity int) int
+		Status        func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -221,6 +271,44 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LiverGenetics struct {
+		Summary  func(childComplexity int) int
+		Variants func(childComplexity int) int
+	}
+
+	LiverImaging struct {
+		Attenuation func(childComplexity int, first *int, after *string) int
+		Steatosis   func(childComplexity int) int
+		Volume      func(childComplexity int, first *int, after *string) int
+	}
+
+	LiverTwin struct {
+		Genetics    func(childComplexity int) int
+		Imaging     func(childComplexity int) int
+		Reference   func(childComplexity int) int
+		Scores      func(childComplexity int, names []string, first *int, after *string) int
+		Transitions func(childComplexity int, first *int, after *string) int
+		Trends      func(childComplexity int, first *int, after *string) int
+	}
+
+	Measure struct {
+		Input func(childComplexity int) int
+		Time  func(childComplexity int) int
+		Unit  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	MeasureConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeasureEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -236,6 +324,7 @@ type ComplexityRoot struct {
 		Identifiers    func(childComplexity int, first *int, after *string) int
 		ImagingStudies func(childComplexity int, asOf *time.Time, first *int, after *string) int
 		Labs           func(childComplexity int, codes []string, concepts []string, from *time.Time, to *time.Time, asOf *time.Time, first *int, after *string) int
+		LiverTwin      func(childComplexity int, asOf *time.Time) int
 		Pseudonymised  func(childComplexity int) int
 		Sex            func(childComplexity int) int
 		Timeline       func(childComplexity int, from *time.Time, to *time.Time, kinds []model.EventKind, codes []string, asOf *time.Time, knownBy *time.Time, first *int, after *string, last *int, before *string) int
@@ -264,6 +353,123 @@ type ComplexityRoot struct {
 		PatientByIdentifier func(childComplexity int, system string, value string) int
 		Patients            func(childComplexity int, filter *model.PatientFilter, first *int, after *string) int
 		Viewer              func(childComplexity int) int
+	}
+
+	Score struct {
+		Categories     func(childComplexity int) int
+		Category       func(childComplexity int) int
+		Components     func(childComplexity int) int
+		Computable     func(childComplexity int) int
+		FormulaVersion func(childComplexity int) int
+		Inputs         func(childComplexity int) int
+		Name           func(childComplexity int) int
+		NotComputable  func(childComplexity int) int
+		Notes          func(childComplexity int) int
+		Range          func(childComplexity int) int
+		Time           func(childComplexity int) int
+		Unit           func(childComplexity int) int
+		Value          func(childComplexity int) int
+	}
+
+	ScoreCategory struct {
+		Label  func(childComplexity int) int
+		Scheme func(childComplexity int) int
+	}
+
+	ScoreComponent struct {
+		Detail func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Points func(childComplexity int) int
+		Status func(childComplexity int) int
+		Unit   func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	ScoreConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScoreEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ScoreInput struct {
+		Code     func(childComplexity int) int
+		Concept  func(childComplexity int) int
+		EventRef func(childComplexity int) int
+		Time     func(childComplexity int) int
+		Unit     func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
+	ScoreRange struct {
+		Max func(childComplexity int) int
+		Min func(childComplexity int) int
+	}
+
+	ScoreSeries struct {
+		Current func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Points  func(childComplexity int, first *int, after *string, last *int, before *string) int
+	}
+
+	ScoreSeriesConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScoreSeriesEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Transition struct {
+		From         func(childComplexity int) int
+		Previous     func(childComplexity int) int
+		PreviousTime func(childComplexity int) int
+		Scheme       func(childComplexity int) int
+		Score        func(childComplexity int) int
+		Time         func(childComplexity int) int
+		To           func(childComplexity int) int
+		Value        func(childComplexity int) int
+	}
+
+	TransitionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TransitionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Trend struct {
+		DaysSinceLast func(childComplexity int) int
+		From          func(childComplexity int) int
+		Last          func(childComplexity int) int
+		LastTime      func(childComplexity int) int
+		N             func(childComplexity int) int
+		Name          func(childComplexity int) int
+		SlopePerYear  func(childComplexity int) int
+		To            func(childComplexity int) int
+		Unit          func(childComplexity int) int
+	}
+
+	TrendConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TrendEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Variant struct {
@@ -323,6 +529,16 @@ type ImagingStudyResolver interface {
 type LabSeriesResolver interface {
 	Points(ctx context.Context, obj *model.LabSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.LabPoint], error)
 }
+type LiverImagingResolver interface {
+	Attenuation(ctx context.Context, obj *model.LiverImaging, first *int, after *string) (*model.Conn[*model.CTLiver], error)
+	Volume(ctx context.Context, obj *model.LiverImaging, first *int, after *string) (*model.Conn[*model.Measure], error)
+}
+type LiverTwinResolver interface {
+	Scores(ctx context.Context, obj *model.LiverTwin, names []string, first *int, after *string) (*model.Conn[*model.ScoreSeries], error)
+
+	Trends(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Trend], error)
+	Transitions(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Transition], error)
+}
 type PatientResolver interface {
 	Identifiers(ctx context.Context, obj *model.Patient, first *int, after *string) (*model.Conn[*model.Identifier], error)
 	BirthDate(ctx context.Context, obj *model.Patient) (*model.Date, error)
@@ -333,12 +549,16 @@ type PatientResolver interface {
 	Labs(ctx context.Context, obj *model.Patient, codes []string, concepts []string, from *time.Time, to *time.Time, asOf *time.Time, first *int, after *string) (*model.Conn[*model.LabSeries], error)
 	Variants(ctx context.Context, obj *model.Patient, genes []string, asOf *time.Time, first *int, after *string) (*model.Conn[*model.Variant], error)
 	ImagingStudies(ctx context.Context, obj *model.Patient, asOf *time.Time, first *int, after *string) (*model.Conn[*model.ImagingStudy], error)
+	LiverTwin(ctx context.Context, obj *model.Patient, asOf *time.Time) (*model.LiverTwin, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Patient(ctx context.Context, id string) (*model.Patient, error)
 	PatientByIdentifier(ctx context.Context, system string, value string) (*model.Patient, error)
 	Patients(ctx context.Context, filter *model.PatientFilter, first *int, after *string) (*model.Conn[*model.Patient], error)
+}
+type ScoreSeriesResolver interface {
+	Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -358,6 +578,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "CTLiver.basis":
+		if e.ComplexityRoot.CTLiver.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Basis(childComplexity), true
+	case "CTLiver.contrast":
+		if e.ComplexityRoot.CTLiver.Contrast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Contrast(childComplexity), true
+	case "CTLiver.excluded":
+		if e.ComplexityRoot.CTLiver.Excluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Excluded(childComplexity), true
+	case "CTLiver.inputs":
+		if e.ComplexityRoot.CTLiver.Inputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Inputs(childComplexity), true
+	case "CTLiver.liverHU":
+		if e.ComplexityRoot.CTLiver.LiverHu == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.LiverHu(childComplexity), true
+	case "CTLiver.liverMinusSpleen":
+		if e.ComplexityRoot.CTLiver.LiverMinusSpleen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.LiverMinusSpleen(childComplexity), true
+	case "CTLiver.liverSpleenRatio":
+		if e.ComplexityRoot.CTLiver.LiverSpleenRatio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.LiverSpleenRatio(childComplexity), true
+	case "CTLiver.spleenHU":
+		if e.ComplexityRoot.CTLiver.SpleenHu == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.SpleenHu(childComplexity), true
+	case "CTLiver.steatosis":
+		if e.ComplexityRoot.CTLiver.Steatosis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Steatosis(childComplexity), true
+	case "CTLiver.study":
+		if e.ComplexityRoot.CTLiver.Study == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Study(childComplexity), true
+	case "CTLiver.time":
+		if e.ComplexityRoot.CTLiver.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiver.Time(childComplexity), true
+
+	case "CTLiverConnection.edges":
+		if e.ComplexityRoot.CTLiverConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiverConnection.Edges(childComplexity), true
+	case "CTLiverConnection.pageInfo":
+		if e.ComplexityRoot.CTLiverConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiverConnection.PageInfo(childComplexity), true
+	case "CTLiverConnection.totalCount":
+		if e.ComplexityRoot.CTLiverConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiverConnection.TotalCount(childComplexity), true
+
+	case "CTLiverEdge.cursor":
+		if e.ComplexityRoot.CTLiverEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiverEdge.Cursor(childComplexity), true
+	case "CTLiverEdge.node":
+		if e.ComplexityRoot.CTLiverEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CTLiverEdge.Node(childComplexity), true
 
 	case "Event.availableAt":
 		if e.ComplexityRoot.Event.AvailableAt == nil {
@@ -463,6 +782,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
+
+	case "GeneticRiskSummary.extendedScore":
+		if e.ComplexityRoot.GeneticRiskSummary.ExtendedScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneticRiskSummary.ExtendedScore(childComplexity), true
+	case "GeneticRiskSummary.method":
+		if e.ComplexityRoot.GeneticRiskSummary.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneticRiskSummary.Method(childComplexity), true
+	case "GeneticRiskSummary.missing":
+		if e.ComplexityRoot.GeneticRiskSummary.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneticRiskSummary.Missing(childComplexity), true
+	case "GeneticRiskSummary.score":
+		if e.ComplexityRoot.GeneticRiskSummary.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneticRiskSummary.Score(childComplexity), true
+
+	case "GenotypeCall.assembly":
+		if e.ComplexityRoot.GenotypeCall.Assembly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Assembly(childComplexity), true
+	case "GenotypeCall.change":
+		if e.ComplexityRoot.GenotypeCall.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Change(childComplexity), true
+	case "GenotypeCall.effect":
+		if e.ComplexityRoot.GenotypeCall.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Effect(childComplexity), true
+	case "GenotypeCall.effectAllele":
+		if e.ComplexityRoot.GenotypeCall.EffectAllele == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.EffectAllele(childComplexity), true
+	case "GenotypeCall.effectAlleles":
+		if e.ComplexityRoot.GenotypeCall.EffectAlleles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.EffectAlleles(childComplexity), true
+	case "GenotypeCall.eventRef":
+		if e.ComplexityRoot.GenotypeCall.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.EventRef(childComplexity), true
+	case "GenotypeCall.gene":
+		if e.ComplexityRoot.GenotypeCall.Gene == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Gene(childComplexity), true
+	case "GenotypeCall.genotype":
+		if e.ComplexityRoot.GenotypeCall.Genotype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Genotype(childComplexity), true
+	case "GenotypeCall.riskAlleles":
+		if e.ComplexityRoot.GenotypeCall.RiskAlleles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.RiskAlleles(childComplexity), true
+	case "GenotypeCall.rsid":
+		if e.ComplexityRoot.GenotypeCall.Rsid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Rsid(childComplexity), true
+	case "GenotypeCall.status":
+		if e.ComplexityRoot.GenotypeCall.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenotypeCall.Status(childComplexity), true
 
 	case "Identifier.system":
 		if e.ComplexityRoot.Identifier.System == nil {
@@ -1069,6 +1480,157 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LesionEdge.Node(childComplexity), true
 
+	case "LiverGenetics.summary":
+		if e.ComplexityRoot.LiverGenetics.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverGenetics.Summary(childComplexity), true
+	case "LiverGenetics.variants":
+		if e.ComplexityRoot.LiverGenetics.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverGenetics.Variants(childComplexity), true
+
+	case "LiverImaging.attenuation":
+		if e.ComplexityRoot.LiverImaging.Attenuation == nil {
+			break
+		}
+
+		args, err := ec.field_LiverImaging_attenuation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiverImaging.Attenuation(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "LiverImaging.steatosis":
+		if e.ComplexityRoot.LiverImaging.Steatosis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverImaging.Steatosis(childComplexity), true
+	case "LiverImaging.volume":
+		if e.ComplexityRoot.LiverImaging.Volume == nil {
+			break
+		}
+
+		args, err := ec.field_LiverImaging_volume_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiverImaging.Volume(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "LiverTwin.genetics":
+		if e.ComplexityRoot.LiverTwin.Genetics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverTwin.Genetics(childComplexity), true
+	case "LiverTwin.imaging":
+		if e.ComplexityRoot.LiverTwin.Imaging == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverTwin.Imaging(childComplexity), true
+	case "LiverTwin.reference":
+		if e.ComplexityRoot.LiverTwin.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiverTwin.Reference(childComplexity), true
+	case "LiverTwin.scores":
+		if e.ComplexityRoot.LiverTwin.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_LiverTwin_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiverTwin.Scores(childComplexity, args["names"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "LiverTwin.transitions":
+		if e.ComplexityRoot.LiverTwin.Transitions == nil {
+			break
+		}
+
+		args, err := ec.field_LiverTwin_transitions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiverTwin.Transitions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "LiverTwin.trends":
+		if e.ComplexityRoot.LiverTwin.Trends == nil {
+			break
+		}
+
+		args, err := ec.field_LiverTwin_trends_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LiverTwin.Trends(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "Measure.input":
+		if e.ComplexityRoot.Measure.Input == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Input(childComplexity), true
+	case "Measure.time":
+		if e.ComplexityRoot.Measure.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Time(childComplexity), true
+	case "Measure.unit":
+		if e.ComplexityRoot.Measure.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Unit(childComplexity), true
+	case "Measure.value":
+		if e.ComplexityRoot.Measure.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Value(childComplexity), true
+
+	case "MeasureConnection.edges":
+		if e.ComplexityRoot.MeasureConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureConnection.Edges(childComplexity), true
+	case "MeasureConnection.pageInfo":
+		if e.ComplexityRoot.MeasureConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureConnection.PageInfo(childComplexity), true
+	case "MeasureConnection.totalCount":
+		if e.ComplexityRoot.MeasureConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureConnection.TotalCount(childComplexity), true
+
+	case "MeasureEdge.cursor":
+		if e.ComplexityRoot.MeasureEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureEdge.Cursor(childComplexity), true
+	case "MeasureEdge.node":
+		if e.ComplexityRoot.MeasureEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureEdge.Node(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1151,6 +1713,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.Labs(childComplexity, args["codes"].([]string), args["concepts"].([]string), args["from"].(*time.Time), args["to"].(*time.Time), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Patient.liverTwin":
+		if e.ComplexityRoot.Patient.LiverTwin == nil {
+			break
+		}
+
+		args, err := ec.field_Patient_liverTwin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Patient.LiverTwin(childComplexity, args["asOf"].(*time.Time)), true
 	case "Patient.pseudonymised":
 		if e.ComplexityRoot.Patient.Pseudonymised == nil {
 			break
@@ -1276,6 +1849,441 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Score.categories":
+		if e.ComplexityRoot.Score.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Categories(childComplexity), true
+	case "Score.category":
+		if e.ComplexityRoot.Score.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Category(childComplexity), true
+	case "Score.components":
+		if e.ComplexityRoot.Score.Components == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Components(childComplexity), true
+	case "Score.computable":
+		if e.ComplexityRoot.Score.Computable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Computable(childComplexity), true
+	case "Score.formulaVersion":
+		if e.ComplexityRoot.Score.FormulaVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.FormulaVersion(childComplexity), true
+	case "Score.inputs":
+		if e.ComplexityRoot.Score.Inputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Inputs(childComplexity), true
+	case "Score.name":
+		if e.ComplexityRoot.Score.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Name(childComplexity), true
+	case "Score.notComputable":
+		if e.ComplexityRoot.Score.NotComputable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.NotComputable(childComplexity), true
+	case "Score.notes":
+		if e.ComplexityRoot.Score.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Notes(childComplexity), true
+	case "Score.range":
+		if e.ComplexityRoot.Score.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Range(childComplexity), true
+	case "Score.time":
+		if e.ComplexityRoot.Score.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Time(childComplexity), true
+	case "Score.unit":
+		if e.ComplexityRoot.Score.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Unit(childComplexity), true
+	case "Score.value":
+		if e.ComplexityRoot.Score.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Value(childComplexity), true
+
+	case "ScoreCategory.label":
+		if e.ComplexityRoot.ScoreCategory.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCategory.Label(childComplexity), true
+	case "ScoreCategory.scheme":
+		if e.ComplexityRoot.ScoreCategory.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCategory.Scheme(childComplexity), true
+
+	case "ScoreComponent.detail":
+		if e.ComplexityRoot.ScoreComponent.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Detail(childComplexity), true
+	case "ScoreComponent.name":
+		if e.ComplexityRoot.ScoreComponent.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Name(childComplexity), true
+	case "ScoreComponent.points":
+		if e.ComplexityRoot.ScoreComponent.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Points(childComplexity), true
+	case "ScoreComponent.status":
+		if e.ComplexityRoot.ScoreComponent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Status(childComplexity), true
+	case "ScoreComponent.unit":
+		if e.ComplexityRoot.ScoreComponent.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Unit(childComplexity), true
+	case "ScoreComponent.value":
+		if e.ComplexityRoot.ScoreComponent.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreComponent.Value(childComplexity), true
+
+	case "ScoreConnection.edges":
+		if e.ComplexityRoot.ScoreConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreConnection.Edges(childComplexity), true
+	case "ScoreConnection.pageInfo":
+		if e.ComplexityRoot.ScoreConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreConnection.PageInfo(childComplexity), true
+	case "ScoreConnection.totalCount":
+		if e.ComplexityRoot.ScoreConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreConnection.TotalCount(childComplexity), true
+
+	case "ScoreEdge.cursor":
+		if e.ComplexityRoot.ScoreEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreEdge.Cursor(childComplexity), true
+	case "ScoreEdge.node":
+		if e.ComplexityRoot.ScoreEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreEdge.Node(childComplexity), true
+
+	case "ScoreInput.code":
+		if e.ComplexityRoot.ScoreInput.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.Code(childComplexity), true
+	case "ScoreInput.concept":
+		if e.ComplexityRoot.ScoreInput.Concept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.Concept(childComplexity), true
+	case "ScoreInput.eventRef":
+		if e.ComplexityRoot.ScoreInput.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.EventRef(childComplexity), true
+	case "ScoreInput.time":
+		if e.ComplexityRoot.ScoreInput.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.Time(childComplexity), true
+	case "ScoreInput.unit":
+		if e.ComplexityRoot.ScoreInput.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.Unit(childComplexity), true
+	case "ScoreInput.value":
+		if e.ComplexityRoot.ScoreInput.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInput.Value(childComplexity), true
+
+	case "ScoreRange.max":
+		if e.ComplexityRoot.ScoreRange.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRange.Max(childComplexity), true
+	case "ScoreRange.min":
+		if e.ComplexityRoot.ScoreRange.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRange.Min(childComplexity), true
+
+	case "ScoreSeries.current":
+		if e.ComplexityRoot.ScoreSeries.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeries.Current(childComplexity), true
+	case "ScoreSeries.name":
+		if e.ComplexityRoot.ScoreSeries.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeries.Name(childComplexity), true
+	case "ScoreSeries.points":
+		if e.ComplexityRoot.ScoreSeries.Points == nil {
+			break
+		}
+
+		args, err := ec.field_ScoreSeries_points_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ScoreSeries.Points(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+
+	case "ScoreSeriesConnection.edges":
+		if e.ComplexityRoot.ScoreSeriesConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeriesConnection.Edges(childComplexity), true
+	case "ScoreSeriesConnection.pageInfo":
+		if e.ComplexityRoot.ScoreSeriesConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeriesConnection.PageInfo(childComplexity), true
+	case "ScoreSeriesConnection.totalCount":
+		if e.ComplexityRoot.ScoreSeriesConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeriesConnection.TotalCount(childComplexity), true
+
+	case "ScoreSeriesEdge.cursor":
+		if e.ComplexityRoot.ScoreSeriesEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeriesEdge.Cursor(childComplexity), true
+	case "ScoreSeriesEdge.node":
+		if e.ComplexityRoot.ScoreSeriesEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreSeriesEdge.Node(childComplexity), true
+
+	case "Transition.from":
+		if e.ComplexityRoot.Transition.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.From(childComplexity), true
+	case "Transition.previous":
+		if e.ComplexityRoot.Transition.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Previous(childComplexity), true
+	case "Transition.previousTime":
+		if e.ComplexityRoot.Transition.PreviousTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.PreviousTime(childComplexity), true
+	case "Transition.scheme":
+		if e.ComplexityRoot.Transition.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Scheme(childComplexity), true
+	case "Transition.score":
+		if e.ComplexityRoot.Transition.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Score(childComplexity), true
+	case "Transition.time":
+		if e.ComplexityRoot.Transition.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Time(childComplexity), true
+	case "Transition.to":
+		if e.ComplexityRoot.Transition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.To(childComplexity), true
+	case "Transition.value":
+		if e.ComplexityRoot.Transition.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Value(childComplexity), true
+
+	case "TransitionConnection.edges":
+		if e.ComplexityRoot.TransitionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionConnection.Edges(childComplexity), true
+	case "TransitionConnection.pageInfo":
+		if e.ComplexityRoot.TransitionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionConnection.PageInfo(childComplexity), true
+	case "TransitionConnection.totalCount":
+		if e.ComplexityRoot.TransitionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionConnection.TotalCount(childComplexity), true
+
+	case "TransitionEdge.cursor":
+		if e.ComplexityRoot.TransitionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionEdge.Cursor(childComplexity), true
+	case "TransitionEdge.node":
+		if e.ComplexityRoot.TransitionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionEdge.Node(childComplexity), true
+
+	case "Trend.daysSinceLast":
+		if e.ComplexityRoot.Trend.DaysSinceLast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.DaysSinceLast(childComplexity), true
+	case "Trend.from":
+		if e.ComplexityRoot.Trend.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.From(childComplexity), true
+	case "Trend.last":
+		if e.ComplexityRoot.Trend.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Last(childComplexity), true
+	case "Trend.lastTime":
+		if e.ComplexityRoot.Trend.LastTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.LastTime(childComplexity), true
+	case "Trend.n":
+		if e.ComplexityRoot.Trend.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.N(childComplexity), true
+	case "Trend.name":
+		if e.ComplexityRoot.Trend.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Name(childComplexity), true
+	case "Trend.slopePerYear":
+		if e.ComplexityRoot.Trend.SlopePerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.SlopePerYear(childComplexity), true
+	case "Trend.to":
+		if e.ComplexityRoot.Trend.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.To(childComplexity), true
+	case "Trend.unit":
+		if e.ComplexityRoot.Trend.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Unit(childComplexity), true
+
+	case "TrendConnection.edges":
+		if e.ComplexityRoot.TrendConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendConnection.Edges(childComplexity), true
+	case "TrendConnection.pageInfo":
+		if e.ComplexityRoot.TrendConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendConnection.PageInfo(childComplexity), true
+	case "TrendConnection.totalCount":
+		if e.ComplexityRoot.TrendConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendConnection.TotalCount(childComplexity), true
+
+	case "TrendEdge.cursor":
+		if e.ComplexityRoot.TrendEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendEdge.Cursor(childComplexity), true
+	case "TrendEdge.node":
+		if e.ComplexityRoot.TrendEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendEdge.Node(childComplexity), true
 
 	case "Variant.alleleFraction":
 		if e.ComplexityRoot.Variant.AlleleFraction == nil {
@@ -1736,6 +2744,13 @@ type Patient {
   variants(genes: [String!], asOf: Time, first: Int, after: String): VariantConnection!
   "Imaging studies in time order, with their series, computed features and lesions."
   imagingStudies(asOf: Time, first: Int, after: String): ImagingStudyConnection!
+  """
+  The liver twin as of a time (default: everything known): FIB-4, APRI, MELD, MELD-Na,
+  MELD 3.0, ALBI, NFS and Child-Pugh as series, CT liver attenuation and steatosis, the
+  liver-disease risk genotypes, trends and category transitions. Every score point, imaging
+  measurement and genotype names the inputs (events) it used.
+  """
+  liverTwin(asOf: Time): LiverTwin!
 }
 
 "An identifier of a patient in one source's namespace."
@@ -2008,6 +3023,248 @@ type LesionEdge {
   cursor: String!
   node: Lesion!
 }
+
+"The liver twin of one patient (package twin/liver)."
+type LiverTwin {
+  "The time the twin stands at: asOf, or the patient's last event."
+  reference: Time
+  "Score series in a fixed order (FIB-4, APRI, MELD, …); ` + "`" + `names` + "`" + ` selects some."
+  scores(names: [String!], first: Int, after: String): ScoreSeriesConnection!
+  imaging: LiverImaging!
+  genetics: LiverGenetics!
+  "Slopes of the scores and labs over the trend window."
+  trends(first: Int, after: String): TrendConnection!
+  "Changes of a score's category between consecutive points."
+  transitions(first: Int, after: String): TransitionConnection!
+}
+
+"One score over time."
+type ScoreSeries {
+  name: String!
+  "The score at the twin's reference time."
+  current: Score
+  "A point at every time a new input became available, in time order."
+  points(first: Int, after: String, last: Int, before: String): ScoreConnection!
+}
+
+"""
+One value of one clinical score at one time, or why it is not computable. Its ` + "`" + `inputs` + "`" + `,
+` + "`" + `categories` + "`" + `, ` + "`" + `components` + "`" + ` and ` + "`" + `notes` + "`" + ` are the formula's own short lists (a handful of items
+each), so they are not paginated.
+"""
+type Score {
+  name: String!
+  time: Time
+  "Null when not computable (` + "`" + `notComputable` + "`" + ` says why); never a guessed value."
+  value: Float
+  category: String
+  unit: String
+  formulaVersion: String!
+  computable: Boolean!
+  notComputable: String
+  "The events the score read, with the values in the unit the formula uses."
+  inputs: [ScoreInput!]!
+  "The category under each named cut-off scheme."
+  categories: [ScoreCategory!]!
+  "The criteria of a sum score and the points each gave."
+  components: [ScoreComponent!]!
+  "Bounds of a sum score with missing components."
+  range: ScoreRange
+  "Rules applied (caps, clamps, substitutions)."
+  notes: [String!]!
+}
+
+"A value a score used and the event it came from."
+type ScoreInput {
+  code: String!
+  concept: String
+  time: Time
+  value: Float!
+  unit: String
+  "The event: source locator and record key (record key only for researchers)."
+  eventRef: String!
+}
+
+type ScoreCategory {
+  scheme: String!
+  label: String!
+}
+
+type ScoreComponent {
+  name: String!
+  "present, absent or missing."
+  status: String!
+  points: Float!
+  value: Float
+  unit: String
+  detail: String
+}
+
+type ScoreRange {
+  min: Float!
+  max: Float!
+}
+
+type ScoreSeriesConnection {
+  edges: [ScoreSeriesEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ScoreSeriesEdge {
+  cursor: String!
+  node: ScoreSeries!
+}
+
+type ScoreConnection {
+  edges: [ScoreEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ScoreEdge {
+  cursor: String!
+  node: Score!
+}
+
+"The CT liver picture."
+type LiverImaging {
+  "Every liver attenuation measurement, in time order."
+  attenuation(first: Int, after: String): CTLiverConnection!
+  "Liver volume measurements, in time order."
+  volume(first: Int, after: String): MeasureConnection!
+  "The latest assessment made on unenhanced CT."
+  steatosis: CTLiver
+}
+
+"One CT liver attenuation measurement and what it says about steatosis."
+type CTLiver {
+  time: Time
+  "Study Instance UID; a keyed token for researchers."
+  study: String
+  "none, arterial, portal_venous, delayed or unknown."
+  contrast: String!
+  liverHU: Float!
+  spleenHU: Float
+  liverMinusSpleen: Float
+  liverSpleenRatio: Float
+  "none, none-or-mild, mild or moderate-severe; null when the phase does not allow it."
+  steatosis: String
+  basis: String
+  "Why no category was given (e.g. an enhanced scan)."
+  excluded: String
+  inputs: [ScoreInput!]!
+}
+
+"One value of an imaging series."
+type Measure {
+  time: Time
+  value: Float!
+  unit: String
+  input: ScoreInput!
+}
+
+type CTLiverConnection {
+  edges: [CTLiverEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type CTLiverEdge {
+  cursor: String!
+  node: CTLiver!
+}
+
+type MeasureConnection {
+  edges: [MeasureEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type MeasureEdge {
+  cursor: String!
+  node: Measure!
+}
+
+"Genotypes at the four common liver-disease variants and a combined risk."
+type LiverGenetics {
+  "One call per variant of the fixed panel (PNPLA3, TM6SF2, HSD17B13, MBOAT7)."
+  variants: [GenotypeCall!]!
+  summary: GeneticRiskSummary!
+}
+
+type GenotypeCall {
+  rsid: String!
+  gene: String!
+  change: String!
+  effectAllele: String!
+  "raises or lowers risk."
+  effect: String!
+  "called, not reported, no call or conflicting."
+  status: String!
+  assembly: String
+  genotype: String
+  effectAlleles: Int
+  riskAlleles: Int
+  "The variant event used (record key only for researchers)."
+  eventRef: String
+}
+
+type GeneticRiskSummary {
+  "Risk alleles at PNPLA3, TM6SF2 and HSD17B13 (0-6); null unless all three were called."
+  score: Int
+  "The score plus MBOAT7 (0-8): a medtwin summary, not a published score."
+  extendedScore: Int
+  missing: [String!]!
+  method: String!
+}
+
+"A slope fitted to a score or lab over a window."
+type Trend {
+  name: String!
+  unit: String
+  n: Int!
+  from: Time
+  to: Time
+  slopePerYear: Float
+  last: Float
+  lastTime: Time
+  daysSinceLast: Float
+}
+
+type TrendConnection {
+  edges: [TrendEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TrendEdge {
+  cursor: String!
+  node: Trend!
+}
+
+"A change of a score's category."
+type Transition {
+  score: String!
+  scheme: String
+  time: Time
+  from: String!
+  to: String!
+  value: Float!
+  previous: Float!
+  previousTime: Time
+}
+
+type TransitionConnection {
+  edges: [TransitionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TransitionEdge {
+  cursor: String!
+  node: Transition!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2015,6 +3272,56 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_CTLiver(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_CTLiver_time(ctx, field)
+	case "study":
+		return ec.fieldContext_CTLiver_study(ctx, field)
+	case "contrast":
+		return ec.fieldContext_CTLiver_contrast(ctx, field)
+	case "liverHU":
+		return ec.fieldContext_CTLiver_liverHU(ctx, field)
+	case "spleenHU":
+		return ec.fieldContext_CTLiver_spleenHU(ctx, field)
+	case "liverMinusSpleen":
+		return ec.fieldContext_CTLiver_liverMinusSpleen(ctx, field)
+	case "liverSpleenRatio":
+		return ec.fieldContext_CTLiver_liverSpleenRatio(ctx, field)
+	case "steatosis":
+		return ec.fieldContext_CTLiver_steatosis(ctx, field)
+	case "basis":
+		return ec.fieldContext_CTLiver_basis(ctx, field)
+	case "excluded":
+		return ec.fieldContext_CTLiver_excluded(ctx, field)
+	case "inputs":
+		return ec.fieldContext_CTLiver_inputs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CTLiver", field.Name)
+}
+
+func (ec *executionContext) childFields_CTLiverConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CTLiverConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CTLiverConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CTLiverConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CTLiverConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CTLiverEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CTLiverEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CTLiverEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CTLiverEdge", field.Name)
+}
 
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2066,6 +3373,48 @@ func (ec *executionContext) childFields_EventEdge(ctx context.Context, field gra
 		return ec.fieldContext_EventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GeneticRiskSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "score":
+		return ec.fieldContext_GeneticRiskSummary_score(ctx, field)
+	case "extendedScore":
+		return ec.fieldContext_GeneticRiskSummary_extendedScore(ctx, field)
+	case "missing":
+		return ec.fieldContext_GeneticRiskSummary_missing(ctx, field)
+	case "method":
+		return ec.fieldContext_GeneticRiskSummary_method(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeneticRiskSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_GenotypeCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rsid":
+		return ec.fieldContext_GenotypeCall_rsid(ctx, field)
+	case "gene":
+		return ec.fieldContext_GenotypeCall_gene(ctx, field)
+	case "change":
+		return ec.fieldContext_GenotypeCall_change(ctx, field)
+	case "effectAllele":
+		return ec.fieldContext_GenotypeCall_effectAllele(ctx, field)
+	case "effect":
+		return ec.fieldContext_GenotypeCall_effect(ctx, field)
+	case "status":
+		return ec.fieldContext_GenotypeCall_status(ctx, field)
+	case "assembly":
+		return ec.fieldContext_GenotypeCall_assembly(ctx, field)
+	case "genotype":
+		return ec.fieldContext_GenotypeCall_genotype(ctx, field)
+	case "effectAlleles":
+		return ec.fieldContext_GenotypeCall_effectAlleles(ctx, field)
+	case "riskAlleles":
+		return ec.fieldContext_GenotypeCall_riskAlleles(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_GenotypeCall_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GenotypeCall", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2382,6 +3731,82 @@ func (ec *executionContext) childFields_LesionEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type LesionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_LiverGenetics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variants":
+		return ec.fieldContext_LiverGenetics_variants(ctx, field)
+	case "summary":
+		return ec.fieldContext_LiverGenetics_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiverGenetics", field.Name)
+}
+
+func (ec *executionContext) childFields_LiverImaging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "attenuation":
+		return ec.fieldContext_LiverImaging_attenuation(ctx, field)
+	case "volume":
+		return ec.fieldContext_LiverImaging_volume(ctx, field)
+	case "steatosis":
+		return ec.fieldContext_LiverImaging_steatosis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiverImaging", field.Name)
+}
+
+func (ec *executionContext) childFields_LiverTwin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reference":
+		return ec.fieldContext_LiverTwin_reference(ctx, field)
+	case "scores":
+		return ec.fieldContext_LiverTwin_scores(ctx, field)
+	case "imaging":
+		return ec.fieldContext_LiverTwin_imaging(ctx, field)
+	case "genetics":
+		return ec.fieldContext_LiverTwin_genetics(ctx, field)
+	case "trends":
+		return ec.fieldContext_LiverTwin_trends(ctx, field)
+	case "transitions":
+		return ec.fieldContext_LiverTwin_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiverTwin", field.Name)
+}
+
+func (ec *executionContext) childFields_Measure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_Measure_time(ctx, field)
+	case "value":
+		return ec.fieldContext_Measure_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_Measure_unit(ctx, field)
+	case "input":
+		return ec.fieldContext_Measure_input(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Measure", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasureConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeasureConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeasureConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeasureConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasureConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasureEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MeasureEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MeasureEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasureEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2420,6 +3845,8 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_variants(ctx, field)
 	case "imagingStudies":
 		return ec.fieldContext_Patient_imagingStudies(ctx, field)
+	case "liverTwin":
+		return ec.fieldContext_Patient_liverTwin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -2456,6 +3883,240 @@ func (ec *executionContext) childFields_Provenance(ctx context.Context, field gr
 		return ec.fieldContext_Provenance_sourceVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provenance", field.Name)
+}
+
+func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Score_name(ctx, field)
+	case "time":
+		return ec.fieldContext_Score_time(ctx, field)
+	case "value":
+		return ec.fieldContext_Score_value(ctx, field)
+	case "category":
+		return ec.fieldContext_Score_category(ctx, field)
+	case "unit":
+		return ec.fieldContext_Score_unit(ctx, field)
+	case "formulaVersion":
+		return ec.fieldContext_Score_formulaVersion(ctx, field)
+	case "computable":
+		return ec.fieldContext_Score_computable(ctx, field)
+	case "notComputable":
+		return ec.fieldContext_Score_notComputable(ctx, field)
+	case "inputs":
+		return ec.fieldContext_Score_inputs(ctx, field)
+	case "categories":
+		return ec.fieldContext_Score_categories(ctx, field)
+	case "components":
+		return ec.fieldContext_Score_components(ctx, field)
+	case "range":
+		return ec.fieldContext_Score_range(ctx, field)
+	case "notes":
+		return ec.fieldContext_Score_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Score", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreCategory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scheme":
+		return ec.fieldContext_ScoreCategory_scheme(ctx, field)
+	case "label":
+		return ec.fieldContext_ScoreCategory_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreCategory", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreComponent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ScoreComponent_name(ctx, field)
+	case "status":
+		return ec.fieldContext_ScoreComponent_status(ctx, field)
+	case "points":
+		return ec.fieldContext_ScoreComponent_points(ctx, field)
+	case "value":
+		return ec.fieldContext_ScoreComponent_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_ScoreComponent_unit(ctx, field)
+	case "detail":
+		return ec.fieldContext_ScoreComponent_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreComponent", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScoreConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScoreConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScoreConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ScoreEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ScoreEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreInput(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ScoreInput_code(ctx, field)
+	case "concept":
+		return ec.fieldContext_ScoreInput_concept(ctx, field)
+	case "time":
+		return ec.fieldContext_ScoreInput_time(ctx, field)
+	case "value":
+		return ec.fieldContext_ScoreInput_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_ScoreInput_unit(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_ScoreInput_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreInput", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "min":
+		return ec.fieldContext_ScoreRange_min(ctx, field)
+	case "max":
+		return ec.fieldContext_ScoreRange_max(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreRange", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ScoreSeries_name(ctx, field)
+	case "current":
+		return ec.fieldContext_ScoreSeries_current(ctx, field)
+	case "points":
+		return ec.fieldContext_ScoreSeries_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreSeries", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreSeriesConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScoreSeriesConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScoreSeriesConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScoreSeriesConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreSeriesConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreSeriesEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ScoreSeriesEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ScoreSeriesEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreSeriesEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Transition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "score":
+		return ec.fieldContext_Transition_score(ctx, field)
+	case "scheme":
+		return ec.fieldContext_Transition_scheme(ctx, field)
+	case "time":
+		return ec.fieldContext_Transition_time(ctx, field)
+	case "from":
+		return ec.fieldContext_Transition_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Transition_to(ctx, field)
+	case "value":
+		return ec.fieldContext_Transition_value(ctx, field)
+	case "previous":
+		return ec.fieldContext_Transition_previous(ctx, field)
+	case "previousTime":
+		return ec.fieldContext_Transition_previousTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transition", field.Name)
+}
+
+func (ec *executionContext) childFields_TransitionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TransitionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TransitionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TransitionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransitionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TransitionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TransitionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TransitionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransitionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Trend_name(ctx, field)
+	case "unit":
+		return ec.fieldContext_Trend_unit(ctx, field)
+	case "n":
+		return ec.fieldContext_Trend_n(ctx, field)
+	case "from":
+		return ec.fieldContext_Trend_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Trend_to(ctx, field)
+	case "slopePerYear":
+		return ec.fieldContext_Trend_slopePerYear(ctx, field)
+	case "last":
+		return ec.fieldContext_Trend_last(ctx, field)
+	case "lastTime":
+		return ec.fieldContext_Trend_lastTime(ctx, field)
+	case "daysSinceLast":
+		return ec.fieldContext_Trend_daysSinceLast(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
+}
+
+func (ec *executionContext) childFields_TrendConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TrendConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TrendConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TrendConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrendConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TrendEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TrendEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TrendEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrendEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Variant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2774,6 +4435,124 @@ func (ec *executionContext) field_LabSeries_points_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_LiverImaging_attenuation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LiverImaging_volume_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LiverTwin_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "names",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["names"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_LiverTwin_transitions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LiverTwin_trends_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Patient_identifiers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2885,6 +4664,20 @@ func (ec *executionContext) field_Patient_labs_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Patient_liverTwin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -3092,6 +4885,44 @@ func (ec *executionContext) field_Query_patients_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_ScoreSeries_points_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3165,6 +4996,410 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _CTLiver_time(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "Time")
+}
+
+func (ec *executionContext) _CTLiver_study(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_study(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Study(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_study(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiver_contrast(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_contrast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contrast(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_contrast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiver_liverHU(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_liverHU(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiverHu(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_liverHU(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "Float")
+}
+
+func (ec *executionContext) _CTLiver_spleenHU(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_spleenHU(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpleenHu(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_spleenHU(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "Float")
+}
+
+func (ec *executionContext) _CTLiver_liverMinusSpleen(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_liverMinusSpleen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiverMinusSpleen(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_liverMinusSpleen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "Float")
+}
+
+func (ec *executionContext) _CTLiver_liverSpleenRatio(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_liverSpleenRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiverSpleenRatio(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_liverSpleenRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "Float")
+}
+
+func (ec *executionContext) _CTLiver_steatosis(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_steatosis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steatosis(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_steatosis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiver_basis(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiver_excluded(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_excluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Excluded(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_excluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiver", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiver_inputs(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiver_inputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inputs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScoreInput) graphql.Marshaler {
+			return ec.marshalNScoreInput2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiver_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CTLiver",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CTLiverConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.CTLiver]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiverConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.CTLiver]) graphql.Marshaler {
+			return ec.marshalNCTLiverEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiverConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CTLiverConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CTLiverEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CTLiverConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.CTLiver]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiverConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiverConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CTLiverConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CTLiverConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.CTLiver]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiverConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiverConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiverConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CTLiverEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.CTLiver]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiverEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiverEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CTLiverEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _CTLiverEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.CTLiver]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CTLiverEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CTLiver) graphql.Marshaler {
+			return ec.marshalNCTLiver2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCTLiver(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CTLiverEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CTLiverEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CTLiver(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Event_time(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3591,6 +5826,351 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GeneticRiskSummary_score(ctx context.Context, field graphql.CollectedField, obj *model.GeneticRiskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneticRiskSummary_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GeneticRiskSummary_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneticRiskSummary", field, true, false, "Int")
+}
+
+func (ec *executionContext) _GeneticRiskSummary_extendedScore(ctx context.Context, field graphql.CollectedField, obj *model.GeneticRiskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneticRiskSummary_extendedScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExtendedScore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GeneticRiskSummary_extendedScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneticRiskSummary", field, true, false, "Int")
+}
+
+func (ec *executionContext) _GeneticRiskSummary_missing(ctx context.Context, field graphql.CollectedField, obj *model.GeneticRiskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneticRiskSummary_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneticRiskSummary_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneticRiskSummary", field, true, false, "String")
+}
+
+func (ec *executionContext) _GeneticRiskSummary_method(ctx context.Context, field graphql.CollectedField, obj *model.GeneticRiskSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneticRiskSummary_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneticRiskSummary_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneticRiskSummary", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_rsid(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_rsid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rsid(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_rsid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_gene(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_gene(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gene(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_gene(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_change(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_effectAllele(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_effectAllele(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectAllele(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_effectAllele(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_effect(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_status(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_assembly(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_assembly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assembly(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_assembly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_genotype(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_genotype(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Genotype(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_genotype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenotypeCall_effectAlleles(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_effectAlleles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectAlleles(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_effectAlleles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "Int")
+}
+
+func (ec *executionContext) _GenotypeCall_riskAlleles(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_riskAlleles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskAlleles(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_riskAlleles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "Int")
+}
+
+func (ec *executionContext) _GenotypeCall_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.GenotypeCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenotypeCall_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenotypeCall_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
 }
 
 func (ec *executionContext) _Identifier_system(ctx context.Context, field graphql.CollectedField, obj *model.Identifier) (ret graphql.Marshaler) {
@@ -6037,6 +8617,652 @@ func (ec *executionContext) fieldContext_LesionEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _LiverGenetics_variants(ctx context.Context, field graphql.CollectedField, obj *model.LiverGenetics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverGenetics_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GenotypeCall) graphql.Marshaler {
+			return ec.marshalNGenotypeCall2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGenotypeCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverGenetics_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverGenetics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GenotypeCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverGenetics_summary(ctx context.Context, field graphql.CollectedField, obj *model.LiverGenetics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverGenetics_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GeneticRiskSummary) graphql.Marshaler {
+			return ec.marshalNGeneticRiskSummary2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGeneticRiskSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverGenetics_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverGenetics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneticRiskSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverImaging_attenuation(ctx context.Context, field graphql.CollectedField, obj *model.LiverImaging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverImaging_attenuation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiverImaging().Attenuation(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.CTLiver]) graphql.Marshaler {
+			return ec.marshalNCTLiverConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverImaging_attenuation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverImaging",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CTLiverConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiverImaging_attenuation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverImaging_volume(ctx context.Context, field graphql.CollectedField, obj *model.LiverImaging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverImaging_volume(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiverImaging().Volume(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Measure]) graphql.Marshaler {
+			return ec.marshalNMeasureConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverImaging_volume(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverImaging",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiverImaging_volume_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverImaging_steatosis(ctx context.Context, field graphql.CollectedField, obj *model.LiverImaging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverImaging_steatosis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steatosis(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CTLiver) graphql.Marshaler {
+			return ec.marshalOCTLiver2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCTLiver(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LiverImaging_steatosis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverImaging",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CTLiver(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverTwin_reference(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiverTwin", field, true, false, "Time")
+}
+
+func (ec *executionContext) _LiverTwin_scores(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiverTwin().Scores(ctx, obj, fc.Args["names"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.ScoreSeries]) graphql.Marshaler {
+			return ec.marshalNScoreSeriesConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreSeriesConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiverTwin_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverTwin_imaging(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_imaging(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imaging(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LiverImaging) graphql.Marshaler {
+			return ec.marshalNLiverImaging2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverImaging(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_imaging(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiverImaging(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverTwin_genetics(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_genetics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Genetics(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LiverGenetics) graphql.Marshaler {
+			return ec.marshalNLiverGenetics2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverGenetics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_genetics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiverGenetics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverTwin_trends(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_trends(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiverTwin().Trends(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Trend]) graphql.Marshaler {
+			return ec.marshalNTrendConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_trends(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrendConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiverTwin_trends_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiverTwin_transitions(ctx context.Context, field graphql.CollectedField, obj *model.LiverTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiverTwin_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LiverTwin().Transitions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Transition]) graphql.Marshaler {
+			return ec.marshalNTransitionConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiverTwin_transitions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiverTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LiverTwin_transitions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Measure_time(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Measure", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Measure_value(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Measure", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Measure_unit(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Measure", field, true, false, "String")
+}
+
+func (ec *executionContext) _Measure_input(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_input(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Input(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+			return ec.marshalNScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_input(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Measure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Measure]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.Measure]) graphql.Marshaler {
+			return ec.marshalNMeasureEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Measure]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Measure]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MeasureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Measure]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _MeasureEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Measure]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+			return ec.marshalNMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6481,6 +9707,50 @@ func (ec *executionContext) fieldContext_Patient_imagingStudies(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Patient_imagingStudies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Patient_liverTwin(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_liverTwin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Patient().LiverTwin(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LiverTwin) graphql.Marshaler {
+			return ec.marshalNLiverTwin2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverTwin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_liverTwin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Patient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiverTwin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Patient_liverTwin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6933,6 +10203,1767 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_name(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _Score_time(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Score_value(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Score_category(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _Score_unit(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _Score_formulaVersion(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_formulaVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormulaVersion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_formulaVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _Score_computable(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_computable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Computable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_computable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Score_notComputable(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_notComputable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotComputable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_notComputable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _Score_inputs(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_inputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inputs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScoreInput) graphql.Marshaler {
+			return ec.marshalNScoreInput2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_categories(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []twin.Category) graphql.Marshaler {
+			return ec.marshalNScoreCategory2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_components(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_components(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Components(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []twin.Component) graphql.Marshaler {
+			return ec.marshalNScoreComponent2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreComponent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_range(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *twin.Range) graphql.Marshaler {
+			return ec.marshalOScoreRange2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐRange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreRange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_notes(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreCategory_scheme(ctx context.Context, field graphql.CollectedField, obj *twin.Category) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCategory_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCategory_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCategory", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreCategory_label(ctx context.Context, field graphql.CollectedField, obj *twin.Category) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCategory_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCategory_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCategory", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreComponent_name(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreComponent_status(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreComponent_points(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ScoreComponent_value(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ScoreComponent_unit(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreComponent_detail(ctx context.Context, field graphql.CollectedField, obj *twin.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreComponent_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreComponent_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Score]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.Score]) graphql.Marshaler {
+			return ec.marshalNScoreEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Score]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Score]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ScoreEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Score]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Score]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreInput_code(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreInput_concept(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_concept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Concept(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_concept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreInput_time(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "Time")
+}
+
+func (ec *executionContext) _ScoreInput_value(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ScoreInput_unit(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreInput_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.ScoreInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInput_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInput_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreRange_min(ctx context.Context, field graphql.CollectedField, obj *twin.Range) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRange_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRange_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRange", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ScoreRange_max(ctx context.Context, field graphql.CollectedField, obj *twin.Range) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRange_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRange_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRange", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ScoreSeries_name(ctx context.Context, field graphql.CollectedField, obj *model.ScoreSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeries_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeries_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreSeries_current(ctx context.Context, field graphql.CollectedField, obj *model.ScoreSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeries_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Score) graphql.Marshaler {
+			return ec.marshalOScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeries_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreSeries_points(ctx context.Context, field graphql.CollectedField, obj *model.ScoreSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ScoreSeries().Points(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Score]) graphql.Marshaler {
+			return ec.marshalNScoreConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeries_points(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ScoreSeries_points_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreSeriesConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreSeries]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeriesConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.ScoreSeries]) graphql.Marshaler {
+			return ec.marshalNScoreSeriesEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeriesConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreSeriesConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreSeriesEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreSeriesConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreSeries]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeriesConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeriesConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreSeriesConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreSeriesConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreSeries]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeriesConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeriesConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreSeriesConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ScoreSeriesEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ScoreSeries]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeriesEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeriesEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreSeriesEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreSeriesEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ScoreSeries]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreSeriesEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreSeries) graphql.Marshaler {
+			return ec.marshalNScoreSeries2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreSeries(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreSeriesEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreSeriesEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreSeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Transition_score(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "String")
+}
+
+func (ec *executionContext) _Transition_scheme(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "String")
+}
+
+func (ec *executionContext) _Transition_time(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Transition_from(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "String")
+}
+
+func (ec *executionContext) _Transition_to(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "String")
+}
+
+func (ec *executionContext) _Transition_value(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Transition_previous(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Transition_previousTime(ctx context.Context, field graphql.CollectedField, obj *model.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_previousTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_previousTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, true, false, "Time")
+}
+
+func (ec *executionContext) _TransitionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Transition]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.Transition]) graphql.Marshaler {
+			return ec.marshalNTransitionEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransitionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Transition]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransitionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Transition]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TransitionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Transition]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TransitionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Transition]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Transition) graphql.Marshaler {
+			return ec.marshalNTransition2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTransition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trend_name(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "String")
+}
+
+func (ec *executionContext) _Trend_unit(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "String")
+}
+
+func (ec *executionContext) _Trend_n(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Trend_from(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Trend_to(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Trend_slopePerYear(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_slopePerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlopePerYear(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_slopePerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Trend_last(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Trend_lastTime(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_lastTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_lastTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Trend_daysSinceLast(ctx context.Context, field graphql.CollectedField, obj *model.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_daysSinceLast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysSinceLast(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_daysSinceLast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TrendConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Trend]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.Trend]) graphql.Marshaler {
+			return ec.marshalNTrendEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrendConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrendEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrendConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Trend]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrendConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrendConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Trend]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TrendEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Trend]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TrendEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Trend]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Trend) graphql.Marshaler {
+			return ec.marshalNTrend2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrend(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrendEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trend(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8866,6 +13897,171 @@ func UnmarshalPatientFilter(ctx context.Context, raw any) (model.PatientFilter, 
 
 // region    **************************** object.gotpl ****************************
 
+var cTLiverImplementors = []string{"CTLiver"}
+
+func (ec *executionContext) _CTLiver(ctx context.Context, sel ast.SelectionSet, obj *model.CTLiver) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cTLiverImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CTLiver")
+		case "time":
+			out.Values[i] = ec._CTLiver_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "study":
+			out.Values[i] = ec._CTLiver_study(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contrast":
+			out.Values[i] = ec._CTLiver_contrast(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "liverHU":
+			out.Values[i] = ec._CTLiver_liverHU(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spleenHU":
+			out.Values[i] = ec._CTLiver_spleenHU(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "liverMinusSpleen":
+			out.Values[i] = ec._CTLiver_liverMinusSpleen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "liverSpleenRatio":
+			out.Values[i] = ec._CTLiver_liverSpleenRatio(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "steatosis":
+			out.Values[i] = ec._CTLiver_steatosis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._CTLiver_basis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "excluded":
+			out.Values[i] = ec._CTLiver_excluded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inputs":
+			out.Values[i] = ec._CTLiver_inputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cTLiverConnectionImplementors = []string{"CTLiverConnection"}
+
+func (ec *executionContext) _CTLiverConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.CTLiver]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cTLiverConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CTLiverConnection")
+		case "edges":
+			out.Values[i] = ec._CTLiverConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CTLiverConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CTLiverConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cTLiverEdgeImplementors = []string{"CTLiverEdge"}
+
+func (ec *executionContext) _CTLiverEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.CTLiver]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cTLiverEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CTLiverEdge")
+		case "cursor":
+			out.Values[i] = ec._CTLiverEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CTLiverEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *model.Event) graphql.Marshaler {
@@ -9017,6 +14213,137 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 		case "node":
 			out.Values[i] = ec._EventEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var geneticRiskSummaryImplementors = []string{"GeneticRiskSummary"}
+
+func (ec *executionContext) _GeneticRiskSummary(ctx context.Context, sel ast.SelectionSet, obj *model.GeneticRiskSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, geneticRiskSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeneticRiskSummary")
+		case "score":
+			out.Values[i] = ec._GeneticRiskSummary_score(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "extendedScore":
+			out.Values[i] = ec._GeneticRiskSummary_extendedScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._GeneticRiskSummary_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._GeneticRiskSummary_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var genotypeCallImplementors = []string{"GenotypeCall"}
+
+func (ec *executionContext) _GenotypeCall(ctx context.Context, sel ast.SelectionSet, obj *model.GenotypeCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, genotypeCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GenotypeCall")
+		case "rsid":
+			out.Values[i] = ec._GenotypeCall_rsid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gene":
+			out.Values[i] = ec._GenotypeCall_gene(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "change":
+			out.Values[i] = ec._GenotypeCall_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectAllele":
+			out.Values[i] = ec._GenotypeCall_effectAllele(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effect":
+			out.Values[i] = ec._GenotypeCall_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._GenotypeCall_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assembly":
+			out.Values[i] = ec._GenotypeCall_assembly(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "genotype":
+			out.Values[i] = ec._GenotypeCall_genotype(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "effectAlleles":
+			out.Values[i] = ec._GenotypeCall_effectAlleles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "riskAlleles":
+			out.Values[i] = ec._GenotypeCall_riskAlleles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._GenotypeCall_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -10105,6 +15432,280 @@ func (ec *executionContext) _LesionEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var liverGeneticsImplementors = []string{"LiverGenetics"}
+
+func (ec *executionContext) _LiverGenetics(ctx context.Context, sel ast.SelectionSet, obj *model.LiverGenetics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liverGeneticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiverGenetics")
+		case "variants":
+			out.Values[i] = ec._LiverGenetics_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._LiverGenetics_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var liverImagingImplementors = []string{"LiverImaging"}
+
+func (ec *executionContext) _LiverImaging(ctx context.Context, sel ast.SelectionSet, obj *model.LiverImaging) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liverImagingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiverImaging")
+		case "attenuation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiverImaging_attenuation(ctx, field, obj)
+				})
+		case "volume":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiverImaging_volume(ctx, field, obj)
+				})
+		case "steatosis":
+			out.Values[i] = ec._LiverImaging_steatosis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var liverTwinImplementors = []string{"LiverTwin"}
+
+func (ec *executionContext) _LiverTwin(ctx context.Context, sel ast.SelectionSet, obj *model.LiverTwin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liverTwinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiverTwin")
+		case "reference":
+			out.Values[i] = ec._LiverTwin_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiverTwin_scores(ctx, field, obj)
+				})
+		case "imaging":
+			out.Values[i] = ec._LiverTwin_imaging(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "genetics":
+			out.Values[i] = ec._LiverTwin_genetics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trends":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiverTwin_trends(ctx, field, obj)
+				})
+		case "transitions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LiverTwin_transitions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureImplementors = []string{"Measure"}
+
+func (ec *executionContext) _Measure(ctx context.Context, sel ast.SelectionSet, obj *model.Measure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Measure")
+		case "time":
+			out.Values[i] = ec._Measure_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Measure_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._Measure_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "input":
+			out.Values[i] = ec._Measure_input(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureConnectionImplementors = []string{"MeasureConnection"}
+
+func (ec *executionContext) _MeasureConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.Measure]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasureConnection")
+		case "edges":
+			out.Values[i] = ec._MeasureConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MeasureConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasureConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureEdgeImplementors = []string{"MeasureEdge"}
+
+func (ec *executionContext) _MeasureEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.Measure]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasureEdge")
+		case "cursor":
+			out.Values[i] = ec._MeasureEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MeasureEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -10227,6 +15828,12 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_imagingStudies(ctx, field, obj)
+				})
+		case "liverTwin":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_liverTwin(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10426,6 +16033,804 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreImplementors = []string{"Score"}
+
+func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, obj *model.Score) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Score")
+		case "name":
+			out.Values[i] = ec._Score_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._Score_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Score_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._Score_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._Score_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "formulaVersion":
+			out.Values[i] = ec._Score_formulaVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "computable":
+			out.Values[i] = ec._Score_computable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notComputable":
+			out.Values[i] = ec._Score_notComputable(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inputs":
+			out.Values[i] = ec._Score_inputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._Score_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "components":
+			out.Values[i] = ec._Score_components(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "range":
+			out.Values[i] = ec._Score_range(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._Score_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreCategoryImplementors = []string{"ScoreCategory"}
+
+func (ec *executionContext) _ScoreCategory(ctx context.Context, sel ast.SelectionSet, obj *twin.Category) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreCategoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreCategory")
+		case "scheme":
+			out.Values[i] = ec._ScoreCategory_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ScoreCategory_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreComponentImplementors = []string{"ScoreComponent"}
+
+func (ec *executionContext) _ScoreComponent(ctx context.Context, sel ast.SelectionSet, obj *twin.Component) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreComponentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreComponent")
+		case "name":
+			out.Values[i] = ec._ScoreComponent_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ScoreComponent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._ScoreComponent_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ScoreComponent_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._ScoreComponent_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._ScoreComponent_detail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreConnectionImplementors = []string{"ScoreConnection"}
+
+func (ec *executionContext) _ScoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.Score]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreConnection")
+		case "edges":
+			out.Values[i] = ec._ScoreConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ScoreConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScoreConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreEdgeImplementors = []string{"ScoreEdge"}
+
+func (ec *executionContext) _ScoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.Score]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreEdge")
+		case "cursor":
+			out.Values[i] = ec._ScoreEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ScoreEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreInputImplementors = []string{"ScoreInput"}
+
+func (ec *executionContext) _ScoreInput(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreInput) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreInputImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreInput")
+		case "code":
+			out.Values[i] = ec._ScoreInput_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "concept":
+			out.Values[i] = ec._ScoreInput_concept(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._ScoreInput_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ScoreInput_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._ScoreInput_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._ScoreInput_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreRangeImplementors = []string{"ScoreRange"}
+
+func (ec *executionContext) _ScoreRange(ctx context.Context, sel ast.SelectionSet, obj *twin.Range) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreRangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreRange")
+		case "min":
+			out.Values[i] = ec._ScoreRange_min(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._ScoreRange_max(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreSeriesImplementors = []string{"ScoreSeries"}
+
+func (ec *executionContext) _ScoreSeries(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreSeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreSeries")
+		case "name":
+			out.Values[i] = ec._ScoreSeries_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.Values[i] = ec._ScoreSeries_current(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScoreSeries_points(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreSeriesConnectionImplementors = []string{"ScoreSeriesConnection"}
+
+func (ec *executionContext) _ScoreSeriesConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.ScoreSeries]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreSeriesConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreSeriesConnection")
+		case "edges":
+			out.Values[i] = ec._ScoreSeriesConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ScoreSeriesConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScoreSeriesConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreSeriesEdgeImplementors = []string{"ScoreSeriesEdge"}
+
+func (ec *executionContext) _ScoreSeriesEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.ScoreSeries]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreSeriesEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreSeriesEdge")
+		case "cursor":
+			out.Values[i] = ec._ScoreSeriesEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ScoreSeriesEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionImplementors = []string{"Transition"}
+
+func (ec *executionContext) _Transition(ctx context.Context, sel ast.SelectionSet, obj *model.Transition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Transition")
+		case "score":
+			out.Values[i] = ec._Transition_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheme":
+			out.Values[i] = ec._Transition_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._Transition_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._Transition_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Transition_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Transition_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previous":
+			out.Values[i] = ec._Transition_previous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousTime":
+			out.Values[i] = ec._Transition_previousTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionConnectionImplementors = []string{"TransitionConnection"}
+
+func (ec *executionContext) _TransitionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.Transition]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransitionConnection")
+		case "edges":
+			out.Values[i] = ec._TransitionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TransitionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TransitionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionEdgeImplementors = []string{"TransitionEdge"}
+
+func (ec *executionContext) _TransitionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.Transition]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransitionEdge")
+		case "cursor":
+			out.Values[i] = ec._TransitionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TransitionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trendImplementors = []string{"Trend"}
+
+func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, obj *model.Trend) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trendImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trend")
+		case "name":
+			out.Values[i] = ec._Trend_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._Trend_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._Trend_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._Trend_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Trend_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "slopePerYear":
+			out.Values[i] = ec._Trend_slopePerYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._Trend_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastTime":
+			out.Values[i] = ec._Trend_lastTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "daysSinceLast":
+			out.Values[i] = ec._Trend_daysSinceLast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trendConnectionImplementors = []string{"TrendConnection"}
+
+func (ec *executionContext) _TrendConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.Trend]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trendConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrendConnection")
+		case "edges":
+			out.Values[i] = ec._TrendConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TrendConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TrendConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trendEdgeImplementors = []string{"TrendEdge"}
+
+func (ec *executionContext) _TrendEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.Trend]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trendEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrendEdge")
+		case "cursor":
+			out.Values[i] = ec._TrendEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TrendEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11093,6 +17498,46 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCTLiver2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCTLiver(ctx context.Context, sel ast.SelectionSet, v *model.CTLiver) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CTLiver!")
+		return graphql.Null
+	}
+	return ec._CTLiver(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCTLiverConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.CTLiver]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CTLiverConnection!")
+		return graphql.Null
+	}
+	return ec._CTLiverConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCTLiverEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.CTLiver]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCTLiverEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCTLiverEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.CTLiver]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CTLiverEdge!")
+		return graphql.Null
+	}
+	return ec._CTLiverEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -11155,6 +17600,38 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNGeneticRiskSummary2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGeneticRiskSummary(ctx context.Context, sel ast.SelectionSet, v *model.GeneticRiskSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GeneticRiskSummary!")
+		return graphql.Null
+	}
+	return ec._GeneticRiskSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGenotypeCall2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGenotypeCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GenotypeCall) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGenotypeCall2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGenotypeCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGenotypeCall2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐGenotypeCall(ctx context.Context, sel ast.SelectionSet, v *model.GenotypeCall) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GenotypeCall!")
+		return graphql.Null
+	}
+	return ec._GenotypeCall(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -11465,6 +17942,70 @@ func (ec *executionContext) marshalNLesionEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtw
 	return ec._LesionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLiverGenetics2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverGenetics(ctx context.Context, sel ast.SelectionSet, v *model.LiverGenetics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiverGenetics!")
+		return graphql.Null
+	}
+	return ec._LiverGenetics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiverImaging2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverImaging(ctx context.Context, sel ast.SelectionSet, v *model.LiverImaging) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiverImaging!")
+		return graphql.Null
+	}
+	return ec._LiverImaging(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiverTwin2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLiverTwin(ctx context.Context, sel ast.SelectionSet, v *model.LiverTwin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiverTwin!")
+		return graphql.Null
+	}
+	return ec._LiverTwin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Measure!")
+		return graphql.Null
+	}
+	return ec._Measure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeasureConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.Measure]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureConnection!")
+		return graphql.Null
+	}
+	return ec._MeasureConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeasureEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.Measure]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeasureEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeasureEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.Measure]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureEdge!")
+		return graphql.Null
+	}
+	return ec._MeasureEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -11531,6 +18072,150 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋmedtwinᚋmedtwinᚋgrap
 	return v
 }
 
+func (ec *executionContext) marshalNScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v *model.Score) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Score!")
+		return graphql.Null
+	}
+	return ec._Score(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreCategory2githubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐCategory(ctx context.Context, sel ast.SelectionSet, v twin.Category) graphql.Marshaler {
+	return ec._ScoreCategory(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScoreCategory2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []twin.Category) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreCategory2githubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreComponent2githubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐComponent(ctx context.Context, sel ast.SelectionSet, v twin.Component) graphql.Marshaler {
+	return ec._ScoreComponent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScoreComponent2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []twin.Component) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreComponent2githubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐComponent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.Score]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreConnection!")
+		return graphql.Null
+	}
+	return ec._ScoreConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.Score]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.Score]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreEdge!")
+		return graphql.Null
+	}
+	return ec._ScoreEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreInput2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInputᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScoreInput) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx context.Context, sel ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreInput!")
+		return graphql.Null
+	}
+	return ec._ScoreInput(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreSeries2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreSeries(ctx context.Context, sel ast.SelectionSet, v *model.ScoreSeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreSeries!")
+		return graphql.Null
+	}
+	return ec._ScoreSeries(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreSeriesConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.ScoreSeries]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreSeriesConnection!")
+		return graphql.Null
+	}
+	return ec._ScoreSeriesConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreSeriesEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.ScoreSeries]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreSeriesEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreSeriesEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.ScoreSeries]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreSeriesEdge!")
+		return graphql.Null
+	}
+	return ec._ScoreSeriesEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11586,6 +18271,86 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTransition2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTransition(ctx context.Context, sel ast.SelectionSet, v *model.Transition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Transition!")
+		return graphql.Null
+	}
+	return ec._Transition(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTransitionConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.Transition]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransitionConnection!")
+		return graphql.Null
+	}
+	return ec._TransitionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTransitionEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.Transition]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransitionEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransitionEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.Transition]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransitionEdge!")
+		return graphql.Null
+	}
+	return ec._TransitionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTrend2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrend(ctx context.Context, sel ast.SelectionSet, v *model.Trend) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Trend!")
+		return graphql.Null
+	}
+	return ec._Trend(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTrendConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.Trend]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrendConnection!")
+		return graphql.Null
+	}
+	return ec._TrendConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTrendEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.Trend]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrendEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTrendEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.Trend]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrendEdge!")
+		return graphql.Null
+	}
+	return ec._TrendEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVariant2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐVariant(ctx context.Context, sel ast.SelectionSet, v *model.Variant) graphql.Marshaler {
@@ -11808,6 +18573,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCTLiver2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCTLiver(ctx context.Context, sel ast.SelectionSet, v *model.CTLiver) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CTLiver(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐDate(ctx context.Context, v any) (*model.Date, error) {
 	if v == nil {
 		return nil, nil
@@ -11953,6 +18725,20 @@ func (ec *executionContext) unmarshalOPatientFilter2ᚖgithubᚗcomᚋmedtwinᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v *model.Score) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Score(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScoreRange2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐRange(ctx context.Context, sel ast.SelectionSet, v *twin.Range) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScoreRange(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOSex2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐSex(ctx context.Context, v any) (*model.Sex, error) {
 	if v == nil {
 		return nil, nil
@@ -11967,6 +18753,18 @@ func (ec *executionContext) marshalOSex2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgr
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -93,6 +93,14 @@ func (r *Resolver) complexity() ComplexityRoot {
 	c.ImagingStudy.Series = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.ImagingStudy.Features = func(child int, _ []string, first *int, _ *string) int { return list(child, first, nil) }
 	c.ImagingStudy.Lesions = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	// A twin reads the patient's whole timeline: charge it like a full page.
+	c.Patient.LiverTwin = func(child int, _ *time.Time) int { return lim.MaxPageSize/10 + child }
+	c.LiverTwin.Scores = func(child int, _ []string, first *int, _ *string) int { return list(child, first, nil) }
+	c.LiverTwin.Trends = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.LiverTwin.Transitions = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.ScoreSeries.Points = func(child int, first *int, _ *string, last *int, _ *string) int { return list(child, first, last) }
+	c.LiverImaging.Attenuation = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.LiverImaging.Volume = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/medtwin/medtwin/graph/model"
+	"github.com/medtwin/medtwin/twin"
+	"github.com/medtwin/medtwin/twin/liver"
 )
 
 func (r *imagingStudyResolver) Series(ctx context.Context, obj *model.ImagingStudy, first *int, after *string) (*model.Conn[*model.ImagingSeries], error) {
@@ -26,6 +28,26 @@ func (r *imagingStudyResolver) Lesions(ctx context.Context, obj *model.ImagingSt
 
 func (r *labSeriesResolver) Points(ctx context.Context, obj *model.LabSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.LabPoint], error) {
 	return r.labPoints(ctx, obj, pageArgs{first: first, after: after, last: last, before: before})
+}
+
+func (r *liverImagingResolver) Attenuation(ctx context.Context, obj *model.LiverImaging, first *int, after *string) (*model.Conn[*model.CTLiver], error) {
+	return indexPage(r.Resolver, obj.I.Attenuation, scopeTwinAttenuation, obj.Subject, pageArgs{first: first, after: after}, nil, func(c *liver.CTLiver) *model.CTLiver { return &model.CTLiver{C: c, L: obj.L} })
+}
+
+func (r *liverImagingResolver) Volume(ctx context.Context, obj *model.LiverImaging, first *int, after *string) (*model.Conn[*model.Measure], error) {
+	return indexPage(r.Resolver, obj.I.Volume, scopeTwinVolume, obj.Subject, pageArgs{first: first, after: after}, nil, func(m *liver.Measure) *model.Measure { return &model.Measure{M: m, L: obj.L} })
+}
+
+func (r *liverTwinResolver) Scores(ctx context.Context, obj *model.LiverTwin, names []string, first *int, after *string) (*model.Conn[*model.ScoreSeries], error) {
+	return r.liverScores(obj, names, pageArgs{first: first, after: after})
+}
+
+func (r *liverTwinResolver) Trends(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Trend], error) {
+	return indexPage(r.Resolver, obj.R.Trends, scopeTwinTrends, obj.Subject, pageArgs{first: first, after: after}, nil, func(t *twin.Trend) *model.Trend { return &model.Trend{T: t, L: obj.L} })
+}
+
+func (r *liverTwinResolver) Transitions(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Transition], error) {
+	return indexPage(r.Resolver, obj.R.Transitions, scopeTwinTransitions, obj.Subject, pageArgs{first: first, after: after}, nil, func(t *twin.Transition) *model.Transition { return &model.Transition{T: t, L: obj.L} })
 }
 
 func (r *patientResolver) Identifiers(ctx context.Context, obj *model.Patient, first *int, after *string) (*model.Conn[*model.Identifier], error) {
@@ -64,6 +86,10 @@ func (r *patientResolver) ImagingStudies(ctx context.Context, obj *model.Patient
 	return r.imagingStudies(ctx, obj, asOf, pageArgs{first: first, after: after})
 }
 
+func (r *patientResolver) LiverTwin(ctx context.Context, obj *model.Patient, asOf *time.Time) (*model.LiverTwin, error) {
+	return r.liverTwin(ctx, obj, asOf)
+}
+
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	q := reqFrom(ctx)
 	return &model.Viewer{Name: q.principal.Name, Role: roleOf(q.principal.Role)}, nil
@@ -81,17 +107,30 @@ func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilte
 	return r.patients(ctx, filter, first, after)
 }
 
+func (r *scoreSeriesResolver) Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error) {
+	return r.scorePoints(obj, pageArgs{first: first, after: after, last: last, before: before})
+}
+
 func (r *Resolver) ImagingStudy() ImagingStudyResolver { return &imagingStudyResolver{r} }
 
 func (r *Resolver) LabSeries() LabSeriesResolver { return &labSeriesResolver{r} }
+
+func (r *Resolver) LiverImaging() LiverImagingResolver { return &liverImagingResolver{r} }
+
+func (r *Resolver) LiverTwin() LiverTwinResolver { return &liverTwinResolver{r} }
 
 func (r *Resolver) Patient() PatientResolver { return &patientResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) ScoreSeries() ScoreSeriesResolver { return &scoreSeriesResolver{r} }
+
 type (
 	imagingStudyResolver struct{ *Resolver }
 	labSeriesResolver    struct{ *Resolver }
+	liverImagingResolver struct{ *Resolver }
+	liverTwinResolver    struct{ *Resolver }
 	patientResolver      struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	scoreSeriesResolver  struct{ *Resolver }
 )
