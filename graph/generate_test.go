@@ -49,7 +49,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 	}
 	cmd := exec.Command("go", "tool", "gqlgen", "generate", "--config", "gqlgen.yml")
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gqlgen generate: %v\n%s", err, out)
 	}
