@@ -54,8 +54,12 @@ func (c eventConn) codes() []string {
 }
 
 func TestClinicianSeesIdentifiedPatient(t *testing.T) {
+	eachBackend(t, testClinicianSeesIdentifiedPatient)
+}
+
+func testClinicianSeesIdentifiedPatient(t *testing.T, backend string) {
 	const labs = 30
-	e := newEnv(t, 10, labs, Limits{})
+	e := newEnvOn(t, backend, 10, labs, Limits{})
 	sid := e.ids[9] // patient 10: male, deceased
 	var out struct {
 		Patient struct {
@@ -261,9 +265,11 @@ func TestClinicianSeesIdentifiedPatient(t *testing.T) {
 	}
 }
 
-func TestTimelinePaginationAndFilters(t *testing.T) {
+func TestTimelinePaginationAndFilters(t *testing.T) { eachBackend(t, testTimelinePaginationAndFilters) }
+
+func testTimelinePaginationAndFilters(t *testing.T, backend string) {
 	const labs = 40
-	e := newEnv(t, 2, labs, Limits{})
+	e := newEnvOn(t, backend, 2, labs, Limits{})
 	sid := fmt.Sprint(e.ids[0])
 	q := `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $kinds: [EventKind!], $codes: [String!], $from: Time, $to: Time, $asOf: Time) {
 	  patient(id: $id) { timeline(first: $first, after: $after, last: $last, before: $before, kinds: $kinds, codes: $codes, from: $from, to: $to, asOf: $asOf) { ` + eventFields + ` } } }`
@@ -352,8 +358,10 @@ func TestTimelinePaginationAndFilters(t *testing.T) {
 	}
 }
 
-func TestKnownByReplaysCorrections(t *testing.T) {
-	e := newEnv(t, 1, 3, Limits{})
+func TestKnownByReplaysCorrections(t *testing.T) { eachBackend(t, testKnownByReplaysCorrections) }
+
+func testKnownByReplaysCorrections(t *testing.T, backend string) {
+	e := newEnvOn(t, backend, 1, 3, Limits{})
 	ctx := context.Background()
 	sid := e.ids[0]
 	before := time.Now().UTC()
@@ -629,8 +637,10 @@ func TestAuditLogRecordsEveryPatientRead(t *testing.T) {
 	}
 }
 
-func TestLoadersBoundStoreRoundTrips(t *testing.T) {
-	e := newEnv(t, 100, 60, Limits{})
+func TestLoadersBoundStoreRoundTrips(t *testing.T) { eachBackend(t, testLoadersBoundStoreRoundTrips) }
+
+func testLoadersBoundStoreRoundTrips(t *testing.T, backend string) {
+	e := newEnvOn(t, backend, 100, 60, Limits{})
 	q := `{ patients(first: 100) { edges { node { id birthDate sex deceased timeline(first: 50) { totalCount edges { node { time code value } } } } } } }`
 	e.store.reset()
 	var out struct {
@@ -672,4 +682,12 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// eachBackend runs a test on every store backend: SQLite always,
+// PostgreSQL when MEDTWIN_TEST_POSTGRES is set (skipped otherwise).
+func eachBackend(t *testing.T, f func(t *testing.T, backend string)) {
+	for _, b := range []string{"sqlite", "postgres"} {
+		t.Run(b, func(t *testing.T) { f(t, b) })
+	}
 }

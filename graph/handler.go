@@ -40,6 +40,7 @@ type Handler struct {
 	onDone  func(context.Context, Outcome)
 	schema  graphql.ExecutableSchema
 	timeout time.Duration
+	auditW  *auditWriter
 }
 
 // HandlerOption configures a Handler.
@@ -71,7 +72,8 @@ func NewHandler(opts Options, a auth.Authenticator, hopts ...HandlerOption) (*Ha
 	srv.SetErrorPresenter(res.presenter)
 	srv.SetRecoverFunc(recoverFunc)
 	srv.AroundFields(markResolverErrors)
-	h := &Handler{res: res, srv: srv, auth: a, schema: es, timeout: res.cfg.Limits.RequestTimeout}
+	srv.AroundFields(res.fastFields)
+	h := &Handler{res: res, srv: srv, auth: a, schema: es, timeout: res.cfg.Limits.RequestTimeout, auditW: &auditWriter{s: res.cfg.Store, timeout: 10 * time.Second}}
 	for _, o := range hopts {
 		o(h)
 	}
@@ -102,7 +104,7 @@ func (h *Handler) audit(ctx context.Context, next graphql.ResponseHandler) *grap
 	var entries = q.auditEntries(h.res.cfg.Now().UTC(), op)
 	if len(entries) > 0 {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err := h.res.cfg.Store.WriteAudit(actx, entries...)
+		err := h.auditW.write(actx, entries)
 		cancel()
 		if err != nil {
 			h.res.log.ErrorContext(ctx, "graphql: audit log write failed; response withheld", "request", q.id, "err", err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,6 @@ import (
 	"github.com/medtwin/medtwin/internal/fixture"
 	"github.com/medtwin/medtwin/pseudo"
 	"github.com/medtwin/medtwin/store"
-	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/timeline"
 )
 
@@ -72,7 +70,7 @@ func (c *countingStore) Lookup(ctx context.Context, id timeline.Identifier) (int
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *countingStore
 	ids    []int64
 	srv    *httptest.Server
@@ -82,14 +80,19 @@ type env struct {
 
 var testKey = []byte("graph-test-pseudonym-key-32-byte")
 
+const fixtureExtra = fixture.ExtraEvents
+
 func newEnv(t *testing.T, patients, labs int, limits Limits) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite", patients, labs, limits)
+}
+
+// newEnvOn serves a fixture cohort of patients with labs lab events each
+// from a store of a backend ("sqlite" or "postgres").
+func newEnvOn(t testing.TB, kind string, patients, labs int, limits Limits) *env {
+	t.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t, kind)
 	ids, err := fixture.Build(ctx, s, fixture.Options{Patients: patients, Labs: labs})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/medtwin/medtwin/pseudo"
@@ -101,6 +102,9 @@ type Resolver struct {
 	log     *slog.Logger
 	cursors *cursors
 	index   *pseudo.Index
+	// noFastPath renders every field through gqlgen (tests compare).
+	noFastPath  bool
+	fastRenders atomic.Int64
 }
 
 // NewResolver checks the options and returns the root resolver.
