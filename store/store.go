@@ -63,7 +63,10 @@ type Store interface {
 	// duplicate; different content supersedes the current row (which stays
 	// for known-by reads) unless its source_version is older than or equal
 	// to the current row's, which counts as stale. recorded_at is set to the
-	// store's clock. Detail rows replace the detail of their event.
+	// store's clock. Detail rows replace the detail of their event: a row
+	// is identified by its event's (subject_id, record_key), and imaging
+	// rows by (subject_id, record_key, series_uid), so an imaging_study
+	// event keeps one row per series.
 	Append(ctx context.Context, b *timeline.Batch) (AppendResult, error)
 
 	// Timeline reads one patient's events ordered by time (static rows

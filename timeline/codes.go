@@ -204,6 +204,9 @@ func convert(v float64, from string, fromMolar float64, to string, toMolar float
 	if !ok {
 		return 0, fmt.Errorf("unit %q: %w", to, ErrUnknownUnit)
 	}
+	if fd == td && (fromMolar == toMolar || fromMolar == 0 || toMolar == 0) {
+		return v, nil // the same unit: the value exactly as given
+	}
 	base := v*fd.factor + fd.offset
 	switch {
 	case fd.dim == td.dim:

@@ -35,9 +35,10 @@ func NewKey(parts ...string) Key {
 // KeyHasher builds a key from parts without allocating per part. The zero
 // value is ready to use; Sum resets it.
 type KeyHasher struct {
-	h   hash.Hash
-	buf [sha256.Size]byte
-	len [8]byte
+	h       hash.Hash
+	buf     [sha256.Size]byte
+	len     [8]byte
+	scratch []byte // a part's bytes: hash.Hash.Write takes a slice
 }
 
 // Add appends one identity part.
@@ -53,7 +54,8 @@ func (k *KeyHasher) Add(part string) {
 	if hw, ok := k.h.(interface{ WriteString(string) (int, error) }); ok {
 		hw.WriteString(part)
 	} else {
-		k.h.Write([]byte(part))
+		k.scratch = append(k.scratch[:0], part...)
+		k.h.Write(k.scratch)
 	}
 }
 

@@ -173,6 +173,9 @@ func TestNormalize(t *testing.T) {
 		{"LOINC//24108-3", 37, "kU/L", 37, "U/mL", 1e-9},
 		{"LOCAL//xyz", 5, "mg/dl", 5, "mg/dL", 0},
 		{"LOCAL//xyz", 5, "furlongs", 5, "furlongs", 0},
+		// Same unit: the value exactly as given, no round trip through the base unit.
+		{"LOINC//4548-4", 6.376248388607786, "%", 6.376248388607786, "%", 0},
+		{"LOINC//8310-5", 37.1, "Cel", 37.1, "Cel", 0},
 	}
 	for _, tt := range tests {
 		got, unit, err := tab.Normalize(tt.code, tt.v, tt.unit)

@@ -131,6 +131,11 @@ var units = map[string]unitDef{
 	"d":   {"d", dimTime, 86400, 0},
 }
 
+// unitFolds is immutable (a strings.Replacer is safe for concurrent use);
+// building it once keeps cleanUnit off the allocation profile of every
+// conversion.
+var unitFolds = strings.NewReplacer("µ", "u", "μ", "u", "^", "*", " ", "", "°", "deg", "10E", "10*", "10e", "10*")
+
 // cleanUnit folds the spellings real feeds use onto one key: micro signs to
 // "u", "^" to "*", "x10E3" to "10*3", spaces removed, lower case.
 func cleanUnit(u string) string {
@@ -138,8 +143,7 @@ func cleanUnit(u string) string {
 	if u == "" {
 		return ""
 	}
-	r := strings.NewReplacer("µ", "u", "μ", "u", "^", "*", " ", "", "°", "deg", "10E", "10*", "10e", "10*")
-	u = strings.ToLower(r.Replace(u))
+	u = strings.ToLower(unitFolds.Replace(u))
 	if strings.HasPrefix(u, "x10*") {
 		u = u[1:]
 	}

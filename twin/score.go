@@ -1,6 +1,7 @@
 package twin
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -57,3 +58,26 @@ const Day = 24 * time.Hour
 
 // Year is 365.25 days, the year of slopes "per year".
 const Year = time.Duration(365.25 * float64(Day))
+
+// Window is a duration setting with its default.
+type Window struct {
+	V       *time.Duration
+	Default time.Duration
+}
+
+// ErrNegativeWindow reports a negative duration setting.
+var ErrNegativeWindow = errors.New("negative window")
+
+// FillWindows sets zero windows to their defaults and rejects negative
+// ones.
+func FillWindows(ws ...Window) error {
+	for _, w := range ws {
+		if *w.V == 0 {
+			*w.V = w.Default
+		}
+		if *w.V < 0 {
+			return ErrNegativeWindow
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ package twin
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medtwin/medtwin/timeline"
@@ -129,6 +130,10 @@ type View struct {
 	concept map[string][]Obs
 	details Details
 	keys    map[timeline.Key]int
+	birth   int // index of the MEDS_BIRTH event, -1 when none
+
+	setMu sync.Mutex
+	sets  map[string][]timeline.Event // InSet cache
 }
 
 // NewView builds a view from a patient's current events (superseded rows
@@ -139,7 +144,8 @@ func NewView(subject int64, events []timeline.Event, details Details, asOf time.
 	if codes == nil {
 		codes = timeline.DefaultCodes()
 	}
-	v := &View{Subject: subject, AsOf: asOf, Codes: codes, concept: map[string][]Obs{}, keys: map[timeline.Key]int{}}
+	v := &View{Subject: subject, AsOf: asOf, Codes: codes, concept: map[string][]Obs{}, keys: map[timeline.Key]int{},
+		birth: -1, sets: map[string][]timeline.Event{}}
 	for _, e := range events {
 		if !e.SupersededAt.IsZero() || !e.VisibleAsOf(asOf) {
 			continue
@@ -150,6 +156,9 @@ func NewView(subject int64, events []timeline.Event, details Details, asOf time.
 	for i := range v.events {
 		e := &v.events[i]
 		v.keys[e.Key] = i
+		if e.Code == timeline.CodeBirth && !e.Time.IsZero() && v.birth < 0 {
+			v.birth = i
+		}
 		if !e.HasValue {
 			continue
 		}
@@ -255,12 +264,18 @@ func (v *View) Details() Details { return v.details }
 
 // Birth returns the birth time (MEDS_BIRTH), if known.
 func (v *View) Birth() (time.Time, bool) {
-	for _, e := range v.events {
-		if e.Code == timeline.CodeBirth && !e.Time.IsZero() {
-			return e.Time, true
-		}
+	if e, ok := v.BirthEvent(); ok {
+		return e.Time, true
 	}
 	return time.Time{}, false
+}
+
+// BirthEvent returns the MEDS_BIRTH event, if any.
+func (v *View) BirthEvent() (*timeline.Event, bool) {
+	if v.birth < 0 {
+		return nil, false
+	}
+	return &v.events[v.birth], true
 }
 
 // Death returns the death time (MEDS_DEATH…), if known.

@@ -49,14 +49,21 @@ func (v *View) Between(concept string, from, to time.Time) []Obs {
 }
 
 // InSet returns the visible events whose code belongs to the named code set
-// of the view's code table, in time order.
+// of the view's code table, in time order. The result is shared: callers
+// must not modify it.
 func (v *View) InSet(set string) []timeline.Event {
+	v.setMu.Lock()
+	defer v.setMu.Unlock()
+	if out, ok := v.sets[set]; ok {
+		return out
+	}
 	var out []timeline.Event
 	for _, e := range v.events {
 		if v.Codes.InSet(set, e.Code) {
 			out = append(out, e)
 		}
 	}
+	v.sets[set] = out
 	return out
 }
 
@@ -121,4 +128,15 @@ func SortedTimes(ts []time.Time) []time.Time {
 // score input: Value 1, and text saying what it meant for the score.
 func EventInput(e *timeline.Event, text string) Input {
 	return Input{Code: e.Code, Time: e.Time, Value: 1, Text: text, EventRef: EventRef(e)}
+}
+
+// AgeInput returns the age in completed years at t and the birth event as
+// a score input (concept "age", value the age, unit "a").
+func (v *View) AgeInput(t time.Time) (int, Input, bool) {
+	a, ok := v.AgeAt(t)
+	if !ok {
+		return 0, Input{}, false
+	}
+	b, _ := v.BirthEvent()
+	return a, Input{Code: timeline.CodeBirth, Concept: "age", Time: b.Time, Value: float64(a), Unit: "a", EventRef: EventRef(b)}, true
 }

@@ -13,17 +13,6 @@ import (
 	"github.com/medtwin/medtwin/store"
 )
 
-// parseCLITime parses a command-line time: RFC 3339 or a date (UTC).
-func parseCLITime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2024-03-01T00:00:00Z) nor a date (2024-03-01)", s)
-}
-
 func newAuditCmd(a *app) *cobra.Command {
 	var (
 		patient, actor, since, until string

@@ -22,12 +22,8 @@ func notYet(use, short string) *cobra.Command {
 func newExportCmd(a *app) *cobra.Command {
 	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
 }
-func newTwinCmd(a *app) *cobra.Command { return notYet("twin", "Print every twin of one patient") }
 func newEvaluateCmd(a *app) *cobra.Command {
 	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
-}
-func newSynthCmd(a *app) *cobra.Command {
-	return notYet("synth", "Generate a deterministic synthetic multimodal cohort")
 }
 func newDemoCmd(a *app) *cobra.Command {
 	return notYet("demo", "Generate a sample cohort, ingest it and serve it")

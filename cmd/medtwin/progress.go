@@ -17,6 +17,7 @@ import (
 type progress struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
+	unit string // "" for bytes, else the name of what is counted
 }
 
 const progressDelay = 2 * time.Second
@@ -24,7 +25,13 @@ const progressDelay = 2 * time.Second
 // startProgress polls current() (bytes or rows done) against total (0 when
 // unknown) until Stop.
 func startProgress(w io.Writer, quiet bool, what string, total int64, current func() int64) *progress {
-	p := &progress{stop: make(chan struct{})}
+	return startProgressUnit(w, quiet, what, "", total, current)
+}
+
+// startProgressUnit is startProgress counting items named unit
+// ("patients") rather than bytes.
+func startProgressUnit(w io.Writer, quiet bool, what, unit string, total int64, current func() int64) *progress {
+	p := &progress{stop: make(chan struct{}), unit: unit}
 	if quiet {
 		return p
 	}
@@ -57,7 +64,7 @@ func (p *progress) bar(w io.Writer, what string, total int64, current func() int
 	bar := progressbar.NewOptions64(max,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowBytes(p.unit == ""),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowCount(),
@@ -83,7 +90,13 @@ func (p *progress) lines(w io.Writer, what string, total int64, current func() i
 	for {
 		n := current()
 		el := time.Since(start).Seconds()
-		if total > 0 {
+		if p.unit != "" {
+			if total > 0 {
+				fmt.Fprintf(w, "%s: %.0f%% (%d of %d %s, %.0f/s)\n", what, 100*float64(n)/float64(total), n, total, p.unit, float64(n)/el)
+			} else {
+				fmt.Fprintf(w, "%s: %d %s (%.0f/s)\n", what, n, p.unit, float64(n)/el)
+			}
+		} else if total > 0 {
 			fmt.Fprintf(w, "%s: %.0f%% (%s of %s, %.1f MB/s)\n", what, 100*float64(n)/float64(total), mb(n), mb(total), float64(n)/1e6/el)
 		} else {
 			fmt.Fprintf(w, "%s: %s (%.1f MB/s)\n", what, mb(n), float64(n)/1e6/el)

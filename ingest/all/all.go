@@ -5,9 +5,20 @@ package all
 
 import (
 	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/dicom"
+	"github.com/medtwin/medtwin/ingest/fhir"
+	"github.com/medtwin/medtwin/ingest/imagingcsv"
+	"github.com/medtwin/medtwin/ingest/maf"
+	"github.com/medtwin/medtwin/ingest/vcf"
 )
 
 // Registry returns a new registry holding every adapter.
 func Registry() (*ingest.Registry, error) {
-	return ingest.NewRegistry()
+	return ingest.NewRegistry(
+		fhir.New(),
+		vcf.New(),
+		maf.New(),
+		dicom.New(),
+		imagingcsv.New(),
+	)
 }

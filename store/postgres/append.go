@@ -521,10 +521,25 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		drows[i] = row{sid: sid, key: k, i: int32(i)}
 	}
 	slices.SortFunc(drows, cmpRow)
+	// Imaging rows are keyed by event and series (migration 0002): an
+	// imaging_study event keeps one row per series.
+	series := func(int32) string { return "" }
+	conflict := "subject_id, record_key"
+	if t == timeline.Imaging {
+		col := rec.Column(schema.FieldIndices("series_uid")[0]).(*array.String)
+		series = func(i int32) string { return col.Value(int(i)) }
+		conflict += ", series_uid"
+		slices.SortStableFunc(drows, func(x, y row) int {
+			if c := cmpRow(x, y); c != 0 {
+				return c
+			}
+			return strings.Compare(series(x.i), series(y.i))
+		})
+	}
 	keep := drows[:0]
 	for j := range drows {
-		if j+1 < len(drows) && drows[j+1].sid == drows[j].sid && drows[j+1].key == drows[j].key {
-			continue // a later row of the same event wins
+		if j+1 < len(drows) && drows[j+1].sid == drows[j].sid && drows[j+1].key == drows[j].key && series(drows[j+1].i) == series(drows[j].i) {
+			continue // a later row of the same event (and series) wins
 		}
 		keep = append(keep, drows[j])
 	}
@@ -533,6 +548,16 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		e, err := newCellEncoder(rec.Column(c))
 		if err != nil {
 			return 0, err
+		}
+		if t == timeline.Imaging && schema.Field(c).Name == "series_uid" {
+			col, inner := rec.Column(c), e
+			e = func(w *copyBuf, i int) error {
+				if col.IsNull(i) {
+					w.bytes("") // NOT NULL key column
+					return nil
+				}
+				return inner(w, i)
+			}
 		}
 		enc[c] = e
 	}
@@ -569,7 +594,7 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+` (`+list+`) SELECT `+list+` FROM `+stage+
-		` ON CONFLICT (subject_id, record_key) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
+		` ON CONFLICT (`+conflict+`) DO UPDATE SET `+strings.Join(sets, ", ")); err != nil {
 		return 0, err
 	}
 	return int64(n), nil

@@ -302,6 +302,12 @@ func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record, keys ma
 	for i, f := range schema.Fields() {
 		names[i] = `"` + f.Name + `"`
 	}
+	// Imaging rows are keyed by their event and series (one row per series
+	// of an imaging_study event): series_uid is NOT NULL in the table.
+	notNullCol := -1
+	if t == timeline.Imaging {
+		notNullCol = schema.FieldIndices("series_uid")[0]
+	}
 	prefix := "INSERT OR REPLACE INTO " + string(t) + " (" + strings.Join(names, ", ") + ") VALUES "
 	ncols := len(names)
 	per := max(1, 4000/ncols)
@@ -331,6 +337,9 @@ func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record, keys ma
 		args = append(args, sid, k[:])
 		for c := 2; c < ncols; c++ {
 			v := cellValue(rec.Column(c), i)
+			if v == nil && c == notNullCol {
+				v = "" // part of the primary key (migration 0002)
+			}
 			if str, ok := v.(string); ok && !timeline.ValidText(str) {
 				return 0, fmt.Errorf("%w: %s row %d column %s: %v", store.ErrInvalid, t, i, schema.Field(c).Name, timeline.ErrBadText)
 			}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"Maintain", testMaintain},
 		{"Scan", testScan},
 		{"Details", testDetails},
+		{"ImagingSeriesRows", testImagingSeriesRows},
 		{"Subjects", testSubjects},
 		{"Runs", testRuns},
 		{"Audit", testAudit},
@@ -582,6 +583,83 @@ func testDetails(t *testing.T, open Opener) {
 	}
 	if _, err := s.Details(ctx, timeline.DetailTable("nope"), store.Cohort{}, store.Filter{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("unknown detail table: err = %v", err)
+	}
+}
+
+// testImagingSeriesRows: an imaging_study event keeps one imaging detail row
+// per series (timeline.ImagingDetail), each upserted by (subject, key,
+// series_uid); a row naming no series reads back with an empty SeriesUID.
+func testImagingSeriesRows(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	sid := resolve(t, s, ident("urn:dicom:issuer:H", "P1"))
+	study := timeline.NewKey("dicom", "study", "1.2.3")
+	feat := timeline.NewKey("dicom", "feature", "1.2.3.9")
+	write := func(rows ...timeline.ImagingDetail) store.AppendResult {
+		t.Helper()
+		bb := timeline.NewBatchBuilder(memory.DefaultAllocator, 0, timeline.WithClock(clk.Now))
+		defer bb.Release()
+		if err := bb.Append(&timeline.Event{SubjectID: sid, Time: T0.Add(-time.Hour), Code: "IMAGING//CT//study", Kind: timeline.KindImagingStudy, Key: study}); err != nil {
+			t.Fatal(err)
+		}
+		if err := bb.Append(&timeline.Event{SubjectID: sid, Time: T0.Add(-time.Hour), Code: "IMAGING//CT//liver_mean_hu", Value: 55, HasValue: true, Unit: "[hnsf'U]", Kind: timeline.KindImagingFeature, Key: feat}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range rows {
+			if err := bb.Detail(timeline.Imaging).AppendImaging(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := bb.Flush()
+		defer b.Release()
+		res, err := s.Append(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	nan := timeline.NoFloat
+	row := func(series string, n int32) timeline.ImagingDetail {
+		return timeline.ImagingDetail{SubjectID: sid, Key: study, StudyUID: "1.2.3", SeriesUID: series, Modality: "CT", Instances: n,
+			Rows: 512, Columns: 512, PixelSpacingRow: 0.7, PixelSpacingCol: 0.7, SliceThickness: 1, SliceSpacing: 1,
+			RescaleSlope: 1, RescaleIntercept: -1024}
+	}
+	fr := timeline.ImagingDetail{SubjectID: sid, Key: feat, StudyUID: "1.2.3", Modality: "CT", Instances: -1, Rows: -1, Columns: -1,
+		PixelSpacingRow: nan, PixelSpacingCol: nan, SliceThickness: nan, SliceSpacing: nan, RescaleSlope: nan, RescaleIntercept: nan,
+		Algorithm: "medtwin-features", AlgorithmVersion: "1", ROI: "liver"}
+	if res := write(row("1.2.3.1", 100), row("1.2.3.2", 3), fr); res.Details != 3 {
+		t.Fatalf("first append: %+v", res)
+	}
+	// A later ingest of one series replaces that series' row only.
+	write(row("1.2.3.2", 4))
+	rr, err := s.Details(ctx, timeline.Imaging, store.Cohort{SubjectIDs: []int64{sid}}, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []timeline.ImagingDetail
+	for rr.Next() {
+		rows, err := timeline.ImagingOf(rr.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, rows...)
+	}
+	rr.Release()
+	bySeries := map[string]timeline.ImagingDetail{}
+	for _, r := range got {
+		bySeries[string(r.Key[:])+"/"+r.SeriesUID] = r
+	}
+	if len(got) != 3 {
+		t.Fatalf("imaging rows: got %d, want 3 (two series of the study, one feature): %+v", len(got), got)
+	}
+	if r := bySeries[string(study[:])+"/1.2.3.2"]; r.Instances != 4 {
+		t.Errorf("series 2 instances = %d, want 4 (replaced)", r.Instances)
+	}
+	if r := bySeries[string(study[:])+"/1.2.3.1"]; r.Instances != 100 {
+		t.Errorf("series 1 instances = %d, want 100 (kept)", r.Instances)
+	}
+	if r, ok := bySeries[string(feat[:])+"/"]; !ok || r.ROI != "liver" || r.Algorithm != "medtwin-features" {
+		t.Errorf("feature row without series: %+v (found %v)", r, ok)
 	}
 }
 

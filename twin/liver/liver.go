@@ -82,17 +82,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ASTULN < 0 {
 		return c, fmt.Errorf("%w: AST upper limit of normal must be positive", ErrConfig)
 	}
-	for _, p := range []struct {
-		v   *time.Duration
-		def time.Duration
-	}{{&c.LabWindow, d.LabWindow}, {&c.BMIWindow, d.BMIWindow}, {&c.GlycemiaWindow, d.GlycemiaWindow},
-		{&c.GradeWindow, d.GradeWindow}, {&c.DialysisWindow, d.DialysisWindow}, {&c.TrendWindow, d.TrendWindow}} {
-		if *p.v == 0 {
-			*p.v = p.def
-		}
-		if *p.v < 0 {
-			return c, fmt.Errorf("%w: negative window", ErrConfig)
-		}
+	if err := twin.FillWindows(twin.Window{V: &c.LabWindow, Default: d.LabWindow}, twin.Window{V: &c.BMIWindow, Default: d.BMIWindow},
+		twin.Window{V: &c.GlycemiaWindow, Default: d.GlycemiaWindow}, twin.Window{V: &c.GradeWindow, Default: d.GradeWindow},
+		twin.Window{V: &c.DialysisWindow, Default: d.DialysisWindow}, twin.Window{V: &c.TrendWindow, Default: d.TrendWindow}); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
 }
@@ -267,17 +260,28 @@ func (k *calc) get(s *twin.Score, t time.Time, needs ...need) (map[string]float6
 
 func days(d time.Duration) string { return fmt.Sprintf("%g days", twin.Round(twin.Days(d), 1)) }
 
-// age returns the age at t as an input.
+// labDate returns the time the newest recorded input was taken (t when
+// none): the "lab date" a score's age is taken at.
+func labDate(s *twin.Score, t time.Time) time.Time {
+	var last time.Time
+	for _, in := range s.Inputs {
+		if in.Time.After(last) {
+			last = in.Time
+		}
+	}
+	if last.IsZero() {
+		return t
+	}
+	return last
+}
+
+// age returns the age at t, recording it as an input.
 func (k *calc) age(s *twin.Score, t time.Time) (int, bool) {
-	a, ok := k.v.AgeAt(t)
-	if !ok {
-		return 0, false
+	a, in, ok := k.v.AgeInput(t)
+	if ok {
+		s.Use(in)
 	}
-	if bs := k.v.WithCode(timeline.CodeBirth); len(bs) > 0 {
-		s.Use(twin.Input{Code: timeline.CodeBirth, Concept: "age", Time: bs[0].Time, Value: float64(a), Unit: "a",
-			EventRef: twin.EventRef(&bs[0])})
-	}
-	return a, true
+	return a, ok
 }
 
 func fail(s *twin.Score, missing []string) bool {
@@ -302,7 +306,7 @@ const (
 func (k *calc) fib4(t time.Time) twin.Score {
 	s := twin.NewScore(twin.ScoreFIB4, versionFIB4, t)
 	vals, missing := k.get(&s, t, k.lab("ast", "AST"), k.lab("alt", "ALT"), k.lab("platelets", "platelets"))
-	age, ok := k.age(&s, t)
+	age, ok := k.age(&s, labDate(&s, t))
 	if !ok {
 		missing = append(missing, "age (no birth date)")
 	}
@@ -479,7 +483,7 @@ func (k *calc) albi(t time.Time) twin.Score {
 func (k *calc) nfs(t time.Time) twin.Score {
 	s := twin.NewScore(twin.ScoreNFS, versionNFS, t)
 	vals, missing := k.get(&s, t, k.lab("ast", "AST"), k.lab("alt", "ALT"), k.lab("platelets", "platelets"), k.lab("albumin", "albumin"))
-	age, ok := k.age(&s, t)
+	age, ok := k.age(&s, labDate(&s, t))
 	if !ok {
 		missing = append(missing, "age (no birth date)")
 	}

@@ -97,6 +97,9 @@ var siOf = map[string]struct{ code, unit string }{
 // unit (exactly: the inverse of the code table's conversion) and returns
 // how many events it changed.
 func ToSI(events []timeline.Event, codes *timeline.CodeTable) ([]timeline.Event, int) {
+	if codes == nil {
+		codes = timeline.DefaultCodes()
+	}
 	out := make([]timeline.Event, len(events))
 	n := 0
 	for i, e := range events {

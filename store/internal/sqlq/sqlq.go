@@ -219,11 +219,17 @@ func (q *Query) Details(t timeline.DetailTable, c store.Cohort, f store.Filter) 
 		return "", false
 	}
 	cols := make([]string, schema.NumFields())
+	order := ""
 	for i, fl := range schema.Fields() {
 		cols[i] = `d."` + fl.Name + `"`
+		if t == timeline.Imaging && fl.Name == "series_uid" {
+			// Part of the imaging key, stored '' when absent (migration 0002).
+			cols[i] = `NULLIF(d."series_uid", '')`
+			order = `, d."series_uid"`
+		}
 	}
 	q.Cohort("d", c, "events", "subject_codes")
 	q.Filter("e", f)
 	return `SELECT ` + strings.Join(cols, ", ") + ` FROM "` + string(t) + `" d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
-		q.Where() + ` ORDER BY d.subject_id, e.time NULLS FIRST, d.record_key`, true
+		q.Where() + ` ORDER BY d.subject_id, e.time NULLS FIRST, d.record_key` + order, true
 }
