@@ -25,7 +25,8 @@ const (
 	IRECISTOff  IRECISTMode = "off"
 )
 
-// Options tune the twin. Use DefaultOptions and change what you need.
+// Options tune the twin. Use DefaultOptions and change what you need;
+// numeric options left at zero take their defaults.
 type Options struct {
 	// BaselineDate, when set, replaces the per-line courses by one course
 	// whose baseline is the last assessment at or before it (RECIST 1.1
@@ -91,7 +92,7 @@ func (o Options) fill() Options {
 	if o.BaselineMaxDays <= 0 {
 		o.BaselineMaxDays = d.BaselineMaxDays
 	}
-	if o.TimePointWindowDays < 0 {
+	if o.TimePointWindowDays <= 0 {
 		o.TimePointWindowDays = d.TimePointWindowDays
 	}
 	if o.MatchMaxDistanceMM <= 0 {
