@@ -31,6 +31,3 @@ func newEvaluateCmd(a *app) *cobra.Command {
 func newAuditCmd(a *app) *cobra.Command {
 	return notYet("audit", "List the audit log of patient reads")
 }
-func newDemoCmd(a *app) *cobra.Command {
-	return notYet("demo", "Generate a sample cohort, ingest it and serve it")
-}
