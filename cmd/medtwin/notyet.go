@@ -19,9 +19,6 @@ func notYet(use, short string) *cobra.Command {
 	}
 }
 
-func newExportCmd(a *app) *cobra.Command {
-	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
-}
 func newServeCmd(a *app) *cobra.Command {
 	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
 }
