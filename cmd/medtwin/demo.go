@@ -48,6 +48,9 @@ type demoResult struct {
 	Oncology  int64
 	Events    int64
 	Ingested  bool // false when an earlier demo's store was reused
+	Bin       string
+	Parquet   string
+	KeyFile   string // the server's pseudonymisation key
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -109,7 +112,11 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return nil, err
 	}
-	res := &demoResult{DSN: "sqlite:" + db, Tokens: filepath.Join(o.dir, "tokens.csv")}
+	res := &demoResult{DSN: "sqlite:" + db, Tokens: filepath.Join(o.dir, "tokens.csv"), Bin: "medtwin",
+		Parquet: filepath.Join(o.dir, "liver-labs.parquet"), KeyFile: filepath.Join(o.dir, "pseudonym.key")}
+	if exe, err := os.Executable(); err == nil {
+		res.Bin = exe
+	}
 	if b, err := os.ReadFile(stamp); err != nil || string(b) != want {
 		for _, p := range []string{cohort, db, db + "-wal", db + "-shm", stamp} {
 			if err := os.RemoveAll(p); err != nil {
@@ -144,6 +151,15 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 	tok, err := demoToken(res.Tokens)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(res.KeyFile); err != nil {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(res.KeyFile, []byte(hex.EncodeToString(k[:])+"\n"), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	res.Token = tok
 	s, err := backend.Open(ctx, res.DSN)
@@ -306,16 +322,15 @@ func printDemo(w io.Writer, r *demoResult, base string, took time.Duration) {
 		fmt.Fprintf(w, "Run one with curl:\n\n  curl -s %s/graphql -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d %s\n\n",
 			base, r.Token, shellQuote(`{"query":`+strconv.Quote(compact(qs[0].query))+`}`))
 	}
-	fmt.Fprintf(w, `Pull a feature matrix with pyarrow (Arrow over HTTP, one row per event):
+	fmt.Fprintf(w, `Pull a feature matrix with pyarrow (liver labs of every patient, one column per code):
 
-  import pyarrow as pa, urllib.request
-  req = urllib.request.Request("%s/arrow/events?codes=LOINC//1742-6,LOINC//1920-8,LOINC//777-3",
-                               headers={"Authorization": "Bearer %s"})
-  table = pa.ipc.open_stream(urllib.request.urlopen(req)).read_all()
-  features = (table.to_pandas()
-              .pivot_table(index=["subject_id", "time"], columns="code", values="numeric_value"))
+  %s --db %s export --format parquet --codes LOINC//1742-6,LOINC//1920-8,LOINC//777-3,LOINC//1751-7 --out %s
 
-`, base, r.Token)
+  import pyarrow.parquet as pq
+  table = pq.read_table("%s")
+  features = table.to_pandas().pivot_table(index=["subject_id", "time"], columns="code", values="numeric_value")
+
+`, r.Bin, r.DSN, r.Parquet, r.Parquet)
 }
 
 func compact(q string) string { return strings.Join(strings.Fields(q), " ") }
@@ -327,7 +342,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func serveDemo(ctx context.Context, a *app, r *demoResult, addr string, ready func(base string)) error {
 	sub := &app{stdin: a.stdin, stdout: io.Discard, stderr: a.stderr, quiet: a.quiet, logLevel: a.logLevel}
 	root := newRoot(sub)
-	root.SetArgs([]string{"--db", r.DSN, "serve", "--addr", addr, "--tokens", r.Tokens, "--dev"})
+	root.SetArgs([]string{"--db", r.DSN, "serve", "--addr", addr, "--tokens", r.Tokens, "--pseudonym-key", r.KeyFile, "--dev"})
 	root.SetOut(io.Discard)
 	root.SetErr(a.stderr)
 	errc := make(chan error, 1)
