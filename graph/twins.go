@@ -67,29 +67,13 @@ func (r *Resolver) view(ctx context.Context, p *model.Patient, asOf time.Time) (
 }
 
 func (r *Resolver) liverTwin(ctx context.Context, p *model.Patient, asOf *time.Time) (*model.LiverTwin, error) {
-	q := reqFrom(ctx)
-	at := q.unshift(p.SubjectID, asOf)
-	key := "liver " + filterKey(store.Filter{AsOf: at})
-	v, err := groupOf(p).load(ctx, key, p.SubjectID, func(ctx context.Context, ids []int64) (map[int64]any, error) {
-		out := make(map[int64]any, len(ids))
-		for _, id := range ids {
-			view, err := r.view(ctx, &model.Patient{SubjectID: id, Group: groupOf(p)}, at)
-			if err != nil {
-				return nil, err
-			}
-			res, err := liver.Compute(view, liver.DefaultConfig())
-			if err != nil {
-				return nil, err
-			}
-			out[id] = res
-		}
-		return out, nil
+	v, err := r.twinResult(ctx, p, asOf, "liverTwin", func(view *twin.View) (any, error) {
+		return liver.Compute(view, liver.DefaultConfig())
 	})
 	if err != nil {
 		return nil, err
 	}
-	q.touch(p.SubjectID, "liverTwin")
-	return &model.LiverTwin{R: v.(*liver.Result), L: q.lens(p.SubjectID), Subject: p.SubjectID}, nil
+	return &model.LiverTwin{R: v.(*liver.Result), L: reqFrom(ctx).lens(p.SubjectID), Subject: p.SubjectID}, nil
 }
 
 func indexPos(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
