@@ -771,3 +771,34 @@ func TestAudit(t *testing.T) {
 		t.Errorf("audit log: %+v", log)
 	}
 }
+
+func TestRowGroups(t *testing.T) {
+	// Store batches of 5 rows, row groups of at most 8: whole batches
+	// become row groups, the slices cut at file boundaries accumulate.
+	s, _ := fixture(t, 7)
+	all := int64(len(scanAll(t, s, store.Filter{})))
+	for _, f := range []export.Format{export.FormatParquet, export.FormatMEDS} {
+		out := filepath.Join(t.TempDir(), "x")
+		res, err := export.Export(ctx, s, out, nil, export.Options{Format: f, Mem: checked(t), RowGroupRows: 8, RowsPerFile: 11,
+			Filter: store.Filter{BatchRows: 5}})
+		must(t, err)
+		var n int64
+		for _, p := range globParquet(t, out) {
+			if strings.Contains(p, "metadata") {
+				continue
+			}
+			pf, err := file.OpenParquetFile(p, false)
+			must(t, err)
+			for g := 0; g < pf.NumRowGroups(); g++ {
+				if r := pf.MetaData().RowGroup(g).NumRows(); r > 8 || r == 0 {
+					t.Errorf("%s: row group %d has %d rows", p, g, r)
+				}
+			}
+			n += pf.NumRows()
+			pf.Close()
+		}
+		if n != all || res.Rows != all {
+			t.Errorf("%s: %d rows in files, %d exported, want %d", f, n, res.Rows, all)
+		}
+	}
+}
