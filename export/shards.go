@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -276,9 +277,24 @@ func (e *exporter) parquetDir(rr array.RecordReader, dir string, bk *buckets) er
 		w.Close()
 		return err
 	}
-	e.files, err = w.finish()
-	return err
+	if e.files, err = w.finish(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(e.provenance(bk), "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ProvenanceFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	e.files = append(e.files, ProvenanceFile)
+	return nil
 }
+
+// ProvenanceFile, in a Parquet directory export, describes the export
+// (Provenance). Its leading underscore makes Spark, Trino and DuckDB's
+// globbing skip it.
+const ProvenanceFile = "_medtwin.json"
 
 // parquetFile writes medtwin's schema as one Parquet file.
 func (e *exporter) parquetFile(rr array.RecordReader, f io.Writer) error {

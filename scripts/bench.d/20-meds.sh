@@ -22,24 +22,23 @@ if [ ! -s "$src" ]; then
 fi
 echo "input: $src: $rows rows, $(stat -c %s "$src") bytes; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-TIMEFORMAT='%R %U %S'
-# measure NAME CMD...: runs CMD, prints a row, sets wall and cpu.
+# measure NAME CMD...: runs CMD under /usr/bin/time, prints a row (with the
+# peak resident memory), sets wall and cpu.
 measure() {
   local name=$1; shift
-  local t
-  t=$( { time "$@" > /dev/null 2>"$dir/meds-bench.err"; } 2>&1 )
-  local rc=$?
-  if [ $rc -ne 0 ]; then
+  if ! /usr/bin/time -f '%e %U %S %M' -o "$dir/meds-bench.time" "$@" > /dev/null 2>"$dir/meds-bench.err"; then
     echo "$name: failed: $(head -3 "$dir/meds-bench.err")"
     return 1
   fi
-  wall=$(awk '{ print $1 }' <<<"$t")
-  cpu=$(awk '{ printf "%.3f", $2 + $3 }' <<<"$t")
-  row "$name" "$wall" "$cpu"
+  read -r wall u s rss < "$dir/meds-bench.time"
+  cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
+  row "$name" "$wall" "$cpu" "$rss"
 }
 row() {
-  awk -v name="$1" -v w="$2" -v c="$3" -v n="$rows" 'BEGIN {
-    printf "%-40s wall %7.2fs  cpu %7.2fs  %10.0f rows/s  (%.0f rows per cpu-s)\n", name, w, c, n / w, n / c }'
+  awk -v name="$1" -v w="$2" -v c="$3" -v m="${4:-}" -v n="$rows" 'BEGIN {
+    printf "%-40s wall %7.2fs  cpu %7.2fs  %10.0f rows/s  (%.0f rows per cpu-s)", name, w, c, n / w, n / c
+    if (m != "") printf "  peak RSS %.0f MiB", m / 1024
+    printf "\n" }'
 }
 
 duck_read="" duck_write=""
