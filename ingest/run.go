@@ -24,7 +24,7 @@ type Target interface {
 	Resolver
 	Append(ctx context.Context, b *timeline.Batch) (store.AppendResult, error)
 	BeginRun(ctx context.Context, command string) (int64, error)
-	RecordFile(ctx context.Context, f store.FileRecord) error
+	RecordFile(ctx context.Context, files ...store.FileRecord) error
 	FinishRun(ctx context.Context, run int64, status string) error
 }
 
@@ -155,7 +155,7 @@ func (r *Runner) Run(ctx context.Context, paths []string) (*Report, error) {
 	}
 	rep.RunID = runID
 	sink := &runSink{ctx: ctx, target: r.Target, run: runID, now: env.Now, maxErr: maxErr,
-		files: make(map[*Input]*fileSink), log: env.Logger}
+		files: make(map[*Input]*fileSink), log: env.Logger, lastFlush: time.Now()}
 	for _, f := range rep.Files { // explicit, unrecognised
 		sink.record(f)
 	}
@@ -176,6 +176,7 @@ func (r *Runner) Run(ctx context.Context, paths []string) (*Report, error) {
 		}
 	}
 	rep.Files = append(rep.Files, sink.reports()...)
+	sink.flush()
 	status := "ok"
 	switch {
 	case runErr != nil:
@@ -269,7 +270,20 @@ type runSink struct {
 	mu    sync.Mutex
 	order []*Input
 	files map[*Input]*fileSink
+
+	// The run manifest is written in batches: one transaction per file
+	// record would dominate a run of many small files (DICOM instances).
+	pmu       sync.Mutex
+	pending   []store.FileRecord
+	lastFlush time.Time
 }
+
+// Manifest write batching: at most this many records or this long between
+// writes, so an interrupted run's manifest is at most a moment behind.
+const (
+	manifestBatch    = 512
+	manifestInterval = 2 * time.Second
+)
 
 func (s *runSink) File(in *Input) FileSink {
 	s.mu.Lock()
@@ -315,10 +329,40 @@ func (s *runSink) record(f *FileReport) {
 	if f.Err != nil {
 		fr.Error = f.Err.Error()
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	s.pmu.Lock()
+	s.pending = append(s.pending, fr)
+	due := len(s.pending) >= manifestBatch || time.Since(s.lastFlush) >= manifestInterval
+	s.pmu.Unlock()
+	if due {
+		s.flush()
+	}
+}
+
+// flush writes the pending manifest records; a later record of the same
+// file replaces an earlier one.
+func (s *runSink) flush() {
+	s.pmu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.lastFlush = time.Now()
+	s.pmu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	last := make(map[string]int, len(batch))
+	for i, fr := range batch {
+		last[fr.Path] = i
+	}
+	out := batch[:0]
+	for i, fr := range batch {
+		if last[fr.Path] == i {
+			out = append(out, fr)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 30*time.Second)
 	defer cancel()
-	if err := s.target.RecordFile(ctx, fr); err != nil {
-		s.log.Warn("ingest: recording file in run manifest failed", "file", f.Input.Name, "err", err)
+	if err := s.target.RecordFile(ctx, out...); err != nil {
+		s.log.Warn("ingest: recording files in the run manifest failed", "files", len(out), "err", err)
 	}
 }
 

@@ -86,8 +86,9 @@ type Store interface {
 
 	// BeginRun records the start of an ingest run and returns its id.
 	BeginRun(ctx context.Context, command string) (int64, error)
-	// RecordFile records (or updates) one file of a run.
-	RecordFile(ctx context.Context, f FileRecord) error
+	// RecordFile records (or updates) files of a run, all in one
+	// transaction (ingest runs buffer them: a DICOM run has one per file).
+	RecordFile(ctx context.Context, files ...FileRecord) error
 	// FinishRun records the end of a run with its status.
 	FinishRun(ctx context.Context, run int64, status string) error
 	// Runs lists the most recent runs with their files, newest first.

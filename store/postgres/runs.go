@@ -44,18 +44,27 @@ func timeOf(t *time.Time) time.Time {
 }
 
 // RecordFile implements store.Store.
-func (s *Store) RecordFile(ctx context.Context, f store.FileRecord) error {
+func (s *Store) RecordFile(ctx context.Context, files ...store.FileRecord) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO run_files (run_id, path, format, size, sha256, accepted, rejected, duplicate, superseded, stale, status, error, started, finished)
+	if len(files) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, f := range files {
+		b.Queue(`INSERT INTO run_files (run_id, path, format, size, sha256, accepted, rejected, duplicate, superseded, stale, status, error, started, finished)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (run_id, path) DO UPDATE SET format = EXCLUDED.format, size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
 		  accepted = EXCLUDED.accepted, rejected = EXCLUDED.rejected, duplicate = EXCLUDED.duplicate,
 		  superseded = EXCLUDED.superseded, stale = EXCLUDED.stale, status = EXCLUDED.status,
 		  error = EXCLUDED.error, started = EXCLUDED.started, finished = EXCLUDED.finished`,
-		f.RunID, f.Path, nullString(f.Format), f.Size, nullString(f.SHA256), f.Accepted, f.Rejected, f.Duplicate, f.Superseded, f.Stale,
-		f.Status, nullString(f.Error), nullTime(f.Started), nullTime(f.Finished))
+			f.RunID, f.Path, nullString(f.Format), f.Size, nullString(f.SHA256), f.Accepted, f.Rejected, f.Duplicate, f.Superseded, f.Stale,
+			f.Status, nullString(f.Error), nullTime(f.Started), nullTime(f.Finished))
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, b).Close()
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: record file: %w", err)
 	}

@@ -23,17 +23,28 @@ func (s *Store) BeginRun(ctx context.Context, command string) (int64, error) {
 }
 
 // RecordFile implements store.Store.
-func (s *Store) RecordFile(ctx context.Context, f store.FileRecord) error {
+func (s *Store) RecordFile(ctx context.Context, files ...store.FileRecord) error {
+	if len(files) == 0 {
+		return nil
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO run_files (run_id, path, format, size, sha256, accepted, rejected, duplicate, superseded, stale, status, error, started, finished)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_files (run_id, path, format, size, sha256, accepted, rejected, duplicate, superseded, stale, status, error, started, finished)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (run_id, path) DO UPDATE SET format = excluded.format, size = excluded.size, sha256 = excluded.sha256,
 			  accepted = excluded.accepted, rejected = excluded.rejected, duplicate = excluded.duplicate,
 			  superseded = excluded.superseded, stale = excluded.stale, status = excluded.status,
-			  error = excluded.error, started = excluded.started, finished = excluded.finished`,
-			f.RunID, f.Path, f.Format, f.Size, nullString(f.SHA256), f.Accepted, f.Rejected, f.Duplicate, f.Superseded, f.Stale,
-			f.Status, nullString(f.Error), micros(f.Started), micros(f.Finished))
-		return err
+			  error = excluded.error, started = excluded.started, finished = excluded.finished`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, f := range files {
+			if _, err := stmt.ExecContext(ctx, f.RunID, f.Path, f.Format, f.Size, nullString(f.SHA256), f.Accepted, f.Rejected, f.Duplicate, f.Superseded, f.Stale,
+				f.Status, nullString(f.Error), micros(f.Started), micros(f.Finished)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: record file: %w", err)
