@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/medtwin/medtwin/ingest/bgzf"
 )
 
 type atomicInt64 = atomic.Int64
@@ -74,7 +77,7 @@ func (in *Input) OpenStream() (io.ReadCloser, error) {
 		rc.Close()
 		return nil, err
 	}
-	return &readCloser{Reader: r, Closer: rc}, nil
+	return &readCloser{Reader: r, Closer: closers{r, rc}}, nil
 }
 
 // MarkRead adds n bytes to the progress counter, for adapters that read
@@ -130,26 +133,57 @@ type readCloser struct {
 	io.Closer
 }
 
+// closers closes each in order and returns the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // IsGzip reports whether b starts with the gzip magic.
 func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
 // Decompress returns r decompressed when it starts with a gzip member,
-// else r itself (buffered).
-func Decompress(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
+// else r itself (buffered). BGZF streams (bgzip, htslib) are inflated block
+// by block on every core; other gzip streams sequentially. A truncated
+// stream, a damaged block or a BGZF stream without its end-of-file marker
+// reads as an error (io.ErrUnexpectedEOF or a *bgzf.BlockError), never as a
+// clean end. Close releases the decoder's goroutines.
+func Decompress(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 4*bgzf.MaxBlockSize)
 	magic, err := br.Peek(2)
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
 	if !IsGzip(magic) {
-		return br, nil
+		return io.NopCloser(br), nil
 	}
-	zr, err := gzip.NewReader(br)
+	zr, err := bgzf.NewReader(br)
 	if err != nil {
 		return nil, err
 	}
-	return zr, nil
+	return &gzipStream{zr: zr}, nil
 }
+
+// gzipStream turns the end of a BGZF stream that lacks bgzip's EOF marker
+// into io.ErrUnexpectedEOF: the file was probably cut at a block boundary.
+type gzipStream struct{ zr *bgzf.Reader }
+
+func (g *gzipStream) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err == io.EOF && !g.zr.SawEOFMarker() {
+		return n, fmt.Errorf("BGZF stream ends without its end-of-file block (truncated?): %w", io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+func (g *gzipStream) Close() error { return g.zr.Close() }
 
 // ReadHead returns up to HeadSize leading bytes of a file, decompressed
 // when gzip, and whether it was compressed.
