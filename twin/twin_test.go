@@ -160,3 +160,25 @@ func TestReportJSON(t *testing.T) {
 		t.Error("Err() lost the twin error")
 	}
 }
+
+func TestReferenceStopsAtDeath(t *testing.T) {
+	death := day(2013, 5, 1)
+	evs := []timeline.Event{
+		{SubjectID: 1, Time: day(1920, 1, 1), Code: timeline.CodeBirth, Kind: timeline.KindDemographic},
+		{SubjectID: 1, Time: death, Code: timeline.CodeDeath, Kind: timeline.KindDemographic},
+		// A late-filed administrative event after the death.
+		{SubjectID: 1, Time: day(2014, 1, 1), Code: "LOINC//1742-6", Value: 20, HasValue: true, Unit: "U/L", Kind: timeline.KindLab},
+	}
+	for _, asOf := range []time.Time{{}, day(2026, 1, 1)} {
+		v := NewView(1, evs, Details{}, asOf, nil)
+		if got := v.Reference(); !got.Equal(death) {
+			t.Errorf("as of %v: reference %v, want the death %v", asOf, got, death)
+		}
+		if a, _ := v.AgeAt(v.Reference()); a != 93 {
+			t.Errorf("age at reference = %d, want 93 (at death)", a)
+		}
+	}
+	if got := NewView(1, evs, Details{}, day(2000, 1, 1), nil).Reference(); !got.Equal(day(2000, 1, 1)) {
+		t.Errorf("as of before the death: %v", got)
+	}
+}

@@ -80,20 +80,24 @@ func (v *View) ImagingOf(k timeline.Key) []timeline.ImagingDetail {
 
 // Reference returns the time the view stands at: AsOf when set, else the
 // latest time (clinical, end or availability) of any visible event, so that
-// a twin computed on everything known stays deterministic. It is zero for
+// a twin computed on everything known stays deterministic. For a patient
+// who has died it is never later than the death: a "current" score (and the
+// age in it) of a dead patient is the last one that applied. It is zero for
 // a view without timed events.
 func (v *View) Reference() time.Time {
-	if !v.AsOf.IsZero() {
-		return v.AsOf
-	}
-	var ref time.Time
-	for i := range v.events {
-		e := &v.events[i]
-		for _, t := range []time.Time{e.Time, e.EndTime, e.AvailableAt} {
-			if t.After(ref) {
-				ref = t
+	ref := v.AsOf
+	if ref.IsZero() {
+		for i := range v.events {
+			e := &v.events[i]
+			for _, t := range []time.Time{e.Time, e.EndTime, e.AvailableAt} {
+				if t.After(ref) {
+					ref = t
+				}
 			}
 		}
+	}
+	if death, ok := v.Death(); ok && ref.After(death) {
+		return death
 	}
 	return ref
 }
