@@ -35,7 +35,9 @@
 // t_alt_count), else t_alt_count / t_depth, else tumor_f, else
 // i_TumorVAF_WU / 100) and the dosage for germline ones. Rows whose FILTER
 // column holds values other than PASS, "." and the user's --filter values
-// are counted as filtered unless --keep-all.
+// are counted as filtered unless --keep-all, and so are rows classified
+// Silent, Intron, 3'UTR, 3'Flank, 5'UTR, 5'Flank, IGR or RNA (as
+// cBioPortal's importer does).
 package maf
 
 import (
@@ -55,6 +57,14 @@ import (
 	"github.com/medtwin/medtwin/ingest/variant"
 )
 
+// nonCoding lists the Variant_Classification values cBioPortal skips on
+// import (docs.cbioportal.org/file-formats, "Mutation data"); --keep-all
+// keeps them.
+var nonCoding = map[string]bool{
+	"Silent": true, "Intron": true, "3'UTR": true, "3'Flank": true,
+	"5'UTR": true, "5'Flank": true, "IGR": true, "RNA": true,
+}
+
 // Sentinel errors.
 var (
 	// ErrNoHeader: the file has no header line.
@@ -72,8 +82,12 @@ var (
 // Skip categories.
 const (
 	SkipFiltered = "filtered"
-	SkipNoAlt    = "no-alt"
-	SkipUnlinked = "samples-unlinked"
+	// SkipNonCoding counts rows whose Variant_Classification is one that
+	// cBioPortal drops on import (silent, intronic, UTR, flanking,
+	// intergenic, RNA): they carry no protein change for the oncology twin.
+	SkipNonCoding = "non-coding-or-silent"
+	SkipNoAlt     = "no-alt"
+	SkipUnlinked  = "samples-unlinked"
 )
 
 // Adapter ingests MAF files.
@@ -270,6 +284,10 @@ func ingestFile(ctx context.Context, env *ingest.Env, linker *samples.Linker, in
 		filter := get(cols.filter)
 		if !env.Options.KeepAll && !filterPass(filter, allowed) {
 			skips[SkipFiltered]++
+			continue
+		}
+		if !env.Options.KeepAll && nonCoding[get(cols.class)] {
+			skips[SkipNonCoding]++
 			continue
 		}
 		link, err := linker.Link(ctx, sample, unlinkedSystem)

@@ -91,20 +91,29 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-// Every shared MAF parses; the counts are the files' rows.
+// Every shared MAF parses; the counts are the files' rows. By default the
+// rows cBioPortal drops on import (Silent, Intron, UTR, flank, IGR, RNA)
+// are counted as skipped; the non-coding column says how many each file
+// has (counted with awk over Variant_Classification).
 func TestSharedFiles(t *testing.T) {
 	s := openStore(t)
 	rep := run(t, s, ingest.Options{}, testdata.Path(t, "maf"))
+	nonCoding := map[string]int64{
+		"maf/cbioportal_study_es_0_data_mutations_extended.maf": 2,
+		"maf/maftools_tcga_laml.maf.gz":                         475,
+		"maf/vcf2maf_test.maf":                                  4,
+		"maf/vcf2maf_test_b38_output.maf":                       4,
+	}
 	want := map[string][3]int64{ // inserted, duplicate, rejected
-		"maf/cbioportal_study_es_0_data_mutations_extended.maf": {36, 0, 0},
+		"maf/cbioportal_study_es_0_data_mutations_extended.maf": {36 - 2, 0, 0},
 		// Funcotator's test MAF holds placeholders (Start_Position
 		// "A000000006"): every row is rejected, with its line.
 		"maf/gatk_funcotator_ExampleMafFileForTests.maf": {0, 0, 7},
-		"maf/maftools_tcga_laml.maf.gz":                  {2207, 0, 0},
+		"maf/maftools_tcga_laml.maf.gz":                  {2207 - 475, 0, 0},
 		"maf/vcf2maf_minimalist_test_maf.tsv":            {645, 0, 0},
 		// Two identical APC rows: one record.
-		"maf/vcf2maf_test.maf":            {19, 1, 0},
-		"maf/vcf2maf_test_b38_output.maf": {25, 0, 0},
+		"maf/vcf2maf_test.maf":            {19 - 4, 1, 0},
+		"maf/vcf2maf_test_b38_output.maf": {25 - 4, 0, 0},
 	}
 	for _, f := range rep.Files {
 		w, ok := want[f.Input.Name]
@@ -114,6 +123,9 @@ func TestSharedFiles(t *testing.T) {
 		}
 		if got := [3]int64{f.Result.Inserted, f.Result.Duplicate, f.Rejected}; got != w || f.Err != nil || f.Format != "maf" {
 			t.Errorf("%s: %v, want %v (err %v, errors %v)", f.Input.Name, got, w, f.Err, f.Errors)
+		}
+		if got := f.Skipped[maf.SkipNonCoding]; got != nonCoding[f.Input.Name] {
+			t.Errorf("%s: %d non-coding rows skipped, want %d", f.Input.Name, got, nonCoding[f.Input.Name])
 		}
 		delete(want, f.Input.Name)
 	}
@@ -158,8 +170,14 @@ func TestSharedFiles(t *testing.T) {
 		t.Errorf("minimal MAF codes %v", keys(mini))
 	}
 	_, v2m := variants(t, s, timeline.Identifier{System: "maf-sample:vcf2maf_test.maf", Value: "TUMOR"})
+	if _, ok := v2m["GENE//.//chr1-15557977-TG-CA"]; ok {
+		t.Errorf("vcf2maf intergenic row stored without --keep-all")
+	}
+	keep := openStore(t)
+	run(t, keep, ingest.Options{KeepAll: true}, testdata.Path(t, "maf", "vcf2maf_test.maf"))
+	_, v2m = variants(t, keep, timeline.Identifier{System: "maf-sample:vcf2maf_test.maf", Value: "TUMOR"})
 	if d, ok := v2m["GENE//.//chr1-15557977-TG-CA"]; !ok || d.Depth != 16 || d.AltDepth != 5 {
-		t.Errorf("vcf2maf Unknown gene: %+v %v", d, keys(v2m))
+		t.Errorf("vcf2maf Unknown gene with --keep-all: %+v %v", d, keys(v2m))
 	}
 
 	// Re-ingest: a no-op.
