@@ -22,14 +22,8 @@ func notYet(use, short string) *cobra.Command {
 func newExportCmd(a *app) *cobra.Command {
 	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
 }
-func newServeCmd(a *app) *cobra.Command {
-	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
-}
 func newEvaluateCmd(a *app) *cobra.Command {
 	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
-}
-func newAuditCmd(a *app) *cobra.Command {
-	return notYet("audit", "List the audit log of patient reads")
 }
 func newDemoCmd(a *app) *cobra.Command {
 	return notYet("demo", "Generate a sample cohort, ingest it and serve it")
