@@ -38,7 +38,7 @@ type dataset struct {
 	open func(ctx context.Context, s *Service, c store.Cohort, f store.Filter) (source, error)
 	// matrix is the feature matrix spec of a built-in matrix (or the
 	// generic "features" dataset when spec is nil).
-	matrix *FeatureSpec
+	matrix   *FeatureSpec
 	isMatrix bool
 }
 

@@ -18,12 +18,12 @@ import (
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		addr, tokens, keyFile string
+		addr, tokens, keyFile   string
 		flightAddr, maxSubjects string
-		flightEndpoints        int
-		jwt                   auth.JWTConfig
-		dev                   bool
-		limits                graph.Limits
+		flightEndpoints         int
+		jwt                     auth.JWTConfig
+		dev                     bool
+		limits                  graph.Limits
 	)
 	d := graph.DefaultLimits()
 	cmd := &cobra.Command{
