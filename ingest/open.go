@@ -85,6 +85,32 @@ func (in *Input) MarkRead(n int64) {
 	}
 }
 
+// HashFile reads the file once to compute its SHA-256 without counting the
+// bytes as progress, for adapters that read by random access (Parquet
+// footers and column chunks) and report progress with MarkRead. It does
+// nothing when a reader already claimed the hash.
+func (in *Input) HashFile() error {
+	if in.hash == nil {
+		return nil
+	}
+	in.hash.mu.Lock()
+	claimed := in.hash.claimed
+	in.hash.claimed = true
+	in.hash.mu.Unlock()
+	if claimed {
+		return nil
+	}
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// A plain writer, so that the copy goes through the 1 MiB buffer rather
+	// than io.Discard's small ReadFrom chunks.
+	_, err = io.CopyBuffer(struct{ io.Writer }{io.Discard}, &countingReader{r: f, h: in.hash}, make([]byte, 1<<20))
+	return err
+}
+
 // SHA256 returns the hex SHA-256 of the file when a reader consumed it
 // whole, else "" (the manifest then relies on size).
 func (in *Input) SHA256() string {

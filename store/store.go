@@ -76,7 +76,8 @@ type Store interface {
 	// first), then code. The reader yields EventSchema records.
 	Timeline(ctx context.Context, subject int64, f Filter) (array.RecordReader, error)
 	// Scan streams the events of a cohort in bounded batches, ordered by
-	// subject then time, never holding the whole result in memory.
+	// subject then time (static rows first, as in Timeline), never holding
+	// the whole result in memory.
 	Scan(ctx context.Context, c Cohort, f Filter) (array.RecordReader, error)
 	// Details streams the detail rows of a table whose events pass the
 	// cohort and filter, ordered by subject.

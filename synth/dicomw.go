@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -87,6 +88,7 @@ func writeDataset(path string, elems []*dicom.Element) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
+	sortElements(elems)
 	werr := dicom.Write(bw, dicom.Dataset{Elements: elems}, dicom.SkipVRVerification())
 	if werr == nil {
 		werr = bw.Flush()
@@ -98,6 +100,23 @@ func writeDataset(path string, elems []*dicom.Element) error {
 		return fmt.Errorf("writing %s: %w", path, werr)
 	}
 	return nil
+}
+
+// sortElements puts a data set's elements, and those of every sequence
+// item in it, in ascending tag order as PS3.5 §7.1 requires (the writer
+// writes them in the order given).
+func sortElements(elems []*dicom.Element) {
+	sort.SliceStable(elems, func(a, b int) bool {
+		ta, tb := elems[a].Tag, elems[b].Tag
+		return ta.Group < tb.Group || ta.Group == tb.Group && ta.Element < tb.Element
+	})
+	for _, e := range elems {
+		if items, ok := e.Value.GetValue().([]*dicom.SequenceItemValue); ok {
+			for _, it := range items {
+				sortElements(it.GetValue().([]*dicom.Element))
+			}
+		}
+	}
 }
 
 func (g *gen) instanceUID(s *study, k int) string { return s.SeriesUID + "." + strconv.Itoa(k+1) }

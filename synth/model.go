@@ -93,8 +93,9 @@ type medication struct {
 	Status    string
 }
 
-// lesion is one tracked lesion at one study.
-type lesion struct {
+// Lesion is one tracked lesion at one study: its true size and position
+// and what the radiologist reported.
+type Lesion struct {
 	TrackingID  string     `json:"trackingId"`
 	TrackingUID string     `json:"trackingUid"`
 	Site        string     `json:"site"`
@@ -106,7 +107,10 @@ type lesion struct {
 	// ReadLongMM and ReadShortMM are what the radiologist's report says.
 	ReadLongMM  float64 `json:"reportedLongAxisMm"`
 	ReadShortMM float64 `json:"reportedShortAxisMm"`
-	New         bool    `json:"new,omitempty"`
+	// New marks a lesion first seen on this study; Target a baseline
+	// target lesion (≤ 5, ≤ 2 per organ, at diagnosis).
+	New    bool `json:"new,omitempty"`
+	Target bool `json:"target,omitempty"`
 }
 
 type study struct {
@@ -118,7 +122,7 @@ type study struct {
 	LiverVolumeML                    float64
 	GGOPct, ConsolidationPct         float64 // % of lung volume
 	RightInvolved, LeftInvolved      bool
-	Lesions                          []lesion
+	Lesions                          []Lesion
 	Story                            string // liver, pneumonia, oncology
 	ReportLiverHU                    bool
 	Pixels                           bool
@@ -161,9 +165,9 @@ type patient struct {
 	Samples       []sample
 	Somatic       []somaticCall
 	Stories       []string
-	Liver         *liverTruth
-	Pneumonia     []pneumoniaTruth
-	Oncology      *oncologyTruth
+	Liver         *LiverTruth
+	Pneumonia     []PneumoniaTruth
+	Oncology      *OncologyTruth
 	ids           rng
 	seed          int64
 	bg            *backgroundState
@@ -178,17 +182,20 @@ func (p *patient) age(t time.Time) float64 { return t.Sub(p.Birth).Hours() / 24 
 
 func (p *patient) alive(t time.Time) bool { return p.Death.IsZero() || t.Before(p.Death) }
 
-// Truth records (truth.json).
-type liverTruth struct {
-	Onset          time.Time `json:"onset"`
-	InitialStage   int       `json:"initialFibrosisStage"`
-	FinalStage     int       `json:"finalFibrosisStage"`
-	Progressor     bool      `json:"progressor"`
-	InitialFatPct  float64   `json:"initialFatPct"`
-	CirrhosisSince time.Time `json:"cirrhosisSince,omitzero"`
+// LiverTruth is what the generator put into a patient's liver storyline.
+type LiverTruth struct {
+	Onset        time.Time `json:"onset"`
+	InitialStage int       `json:"initialFibrosisStage"`
+	FinalStage   int       `json:"finalFibrosisStage"`
+	Progressor   bool      `json:"progressor"`
+	// ProgressionPerYear is the fibrosis stages gained per year.
+	ProgressionPerYear float64   `json:"progressionPerYear"`
+	InitialFatPct      float64   `json:"initialFatPct"`
+	CirrhosisSince     time.Time `json:"cirrhosisSince,omitzero"`
 }
 
-type pneumoniaTruth struct {
+// PneumoniaTruth is one pneumonia episode.
+type PneumoniaTruth struct {
 	Admitted   time.Time `json:"admitted"`
 	Discharged time.Time `json:"discharged"`
 	CURB65     int       `json:"curb65"`
@@ -199,17 +206,21 @@ type pneumoniaTruth struct {
 	StudyUID   string    `json:"studyUid"`
 }
 
-type oncologyTruth struct {
-	Cancer    string          `json:"cancer"`
-	ICD10     string          `json:"icd10"`
-	Diagnosed time.Time       `json:"diagnosed"`
-	Stage     string          `json:"stage"`
-	Lines     []therapyTruth  `json:"lines"`
-	Variants  []string        `json:"somaticVariants"`
-	Studies   []lesionSetTrue `json:"studies"`
+// OncologyTruth is a patient's cancer: diagnosis, stage, lines of
+// therapy with their designed response (PR, SD, PD), somatic variants and
+// the lesions of every CT study.
+type OncologyTruth struct {
+	Cancer    string        `json:"cancer"`
+	ICD10     string        `json:"icd10"`
+	Diagnosed time.Time     `json:"diagnosed"`
+	Stage     string        `json:"stage"`
+	Lines     []TherapyLine `json:"lines"`
+	Variants  []string      `json:"somaticVariants"`
+	Studies   []LesionStudy `json:"studies"`
 }
 
-type therapyTruth struct {
+// TherapyLine is one line of therapy.
+type TherapyLine struct {
 	Line     int       `json:"line"`
 	Regimen  string    `json:"regimen"`
 	Start    time.Time `json:"start"`
@@ -217,10 +228,12 @@ type therapyTruth struct {
 	Response string    `json:"response"`
 }
 
-type lesionSetTrue struct {
+// LesionStudy is the lesions of one study; SumMM is the RECIST sum of the
+// baseline target lesions (long axis, short axis for nodes) at that study.
+type LesionStudy struct {
 	StudyUID string    `json:"studyUid"`
 	Time     time.Time `json:"time"`
-	Lesions  []lesion  `json:"lesions"`
+	Lesions  []Lesion  `json:"lesions"`
 	SumMM    float64   `json:"sumLongestDiametersMm"`
 }
 
@@ -254,7 +267,7 @@ func (g *gen) patient(i int) *patient {
 	age := r.uniform(30, 88)
 	p.Birth = end.Add(-days(age * 365.25)).Truncate(24 * time.Hour)
 	years := r.uniform(3, 10)
-	p.Start = end.Add(-days(years * 365.25))
+	p.Start = end.Add(-days(years * 365.25)).Truncate(time.Minute)
 	if a := p.age(p.Start); a < 18 {
 		p.Start = p.Birth.Add(days(18 * 365.25))
 	}
@@ -274,24 +287,85 @@ func (g *gen) patient(i int) *patient {
 	isOnc := r.chance(0.20)
 	g.background(r, p, isLiver)
 	if isLiver {
-		p.Stories = append(p.Stories, "liver")
 		g.liver(r, p)
 	}
 	if isOnc {
-		p.Stories = append(p.Stories, "oncology")
 		g.oncology(r, p)
 	}
 	if isPneu {
-		p.Stories = append(p.Stories, "pneumonia")
 		g.pneumonia(r, p)
 	}
-	if len(p.Stories) == 0 {
-		p.Stories = append(p.Stories, "background")
-	}
+	p.finalize()
 	g.routine(r, p, isLiver)
 	g.genomics(r, p)
 	p.prune()
 	return p
+}
+
+// finalize makes the truth agree with the patient's death: what a story
+// planned after it never happened.
+func (p *patient) finalize() {
+	cut := p.deathOrEnd()
+	if l := p.Liver; l != nil {
+		if !l.Onset.Before(cut) {
+			p.Liver = nil
+		} else {
+			y := cut.Sub(l.Onset).Hours() / 24 / 365.25
+			l.FinalStage = int(math.Floor(math.Min(4, float64(l.InitialStage)+l.ProgressionPerYear*y) + 1e-9))
+		}
+	}
+	if o := p.Oncology; o != nil {
+		if !o.Diagnosed.Before(cut) {
+			p.Oncology = nil
+		} else {
+			var studies []LesionStudy
+			for _, s := range o.Studies {
+				if s.Time.Before(cut) {
+					studies = append(studies, s)
+				}
+			}
+			o.Studies = studies
+			var lines []TherapyLine
+			for _, l := range o.Lines {
+				if !l.Start.Before(cut) {
+					continue
+				}
+				end := l.End
+				if end.IsZero() || end.After(cut) {
+					end, l.End = cut, time.Time{}
+				}
+				seen := false
+				for _, s := range studies {
+					seen = seen || s.Time.After(l.Start) && !s.Time.After(end)
+				}
+				if !seen {
+					l.Response = "NE" // no restaging before the end of the record
+				}
+				lines = append(lines, l)
+			}
+			o.Lines = lines
+		}
+	}
+	var eps []PneumoniaTruth
+	for _, e := range p.Pneumonia {
+		if e.Admitted.Before(cut) {
+			eps = append(eps, e)
+		}
+	}
+	p.Pneumonia = eps
+	p.Stories = nil
+	if p.Liver != nil {
+		p.Stories = append(p.Stories, "liver")
+	}
+	if p.Oncology != nil {
+		p.Stories = append(p.Stories, "oncology")
+	}
+	if len(p.Pneumonia) > 0 {
+		p.Stories = append(p.Stories, "pneumonia")
+	}
+	if len(p.Stories) == 0 {
+		p.Stories = append(p.Stories, "background")
+	}
 }
 
 func hwe(r rng, af float64) int {

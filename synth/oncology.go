@@ -208,17 +208,17 @@ func (g *gen) oncology(r rng, p *patient) {
 			tnm[0] = "4A"
 		}
 	}
-	var les []lesion
+	var les []Lesion
 	n := 0
 	add := func(site string, node bool) {
 		n++
-		l := lesion{TrackingID: fmt.Sprintf("lesion-%d", n), TrackingUID: g.ids.uid("lesion", p.Index, n), Site: site, Node: node}
+		l := Lesion{TrackingID: fmt.Sprintf("lesion-%d", n), TrackingUID: g.ids.uid("lesion", p.Index, n), Site: site, Node: node, Target: true}
 		l.SiteCode, l.Center = placeLesion(r, site)
 		if node {
-			l.ShortMM = r.uniform(15, 28)
+			l.ShortMM = r.uniform(16, 28)
 			l.LongMM = l.ShortMM * r.uniform(1.2, 1.5)
 		} else {
-			l.LongMM = r.uniform(14, 55)
+			l.LongMM = r.uniform(24, 60)
 			l.ShortMM = l.LongMM * r.uniform(0.6, 0.85)
 		}
 		les = append(les, l)
@@ -230,6 +230,8 @@ func (g *gen) oncology(r rng, p *patient) {
 		add("liver", false)
 	case "pancreas":
 		add("pancreas", false)
+	case "colorectal":
+		add("colon", false)
 	}
 	add("node", true)
 	if stageIV {
@@ -245,7 +247,7 @@ func (g *gen) oncology(r rng, p *patient) {
 		}
 	}
 	stageLabel := map[string]string{"3B": "Stage IIIB", "4": "Stage IV", "4A": "Stage IVA"}[tnm[0]]
-	ot := &oncologyTruth{Cancer: ct.name, ICD10: ct.icd.Code, Diagnosed: dx, Stage: tnm[0]}
+	ot := &OncologyTruth{Cancer: ct.name, ICD10: ct.icd.Code, Diagnosed: dx, Stage: tnm[0]}
 	for _, v := range variants {
 		ot.Variants = append(ot.Variants, v.Gene+" "+v.HGVSpShort)
 	}
@@ -283,7 +285,7 @@ func (g *gen) oncology(r rng, p *patient) {
 	secretor := r.lognorm(1, 0.7)
 	baseline := g.newStudy(r, p, dx.Add(-days(r.uniform(3, 12))), "CHESTABDPELVIS", true, "oncology")
 	g.scan(r, p, &baseline, les, ot)
-	t := dx.Add(days(r.uniform(10, 24)))
+	t := dx.Add(days(r.uniform(10, 24))).Truncate(time.Minute)
 	for li, reg := range lines {
 		if !t.Before(p.End) || !p.alive(t) {
 			break
@@ -296,16 +298,22 @@ func (g *gen) oncology(r rng, p *patient) {
 		case li == 0 && x < 0.85, li == 1 && x < 0.7, li == 2 && x < 0.55:
 			resp = "SD"
 		}
-		th := therapyTruth{Line: li + 1, Regimen: reg.name, Start: t, Response: resp}
+		th := TherapyLine{Line: li + 1, Regimen: reg.name, Start: t, Response: resp}
 		depth := 1.0
 		control := 0.0 // days until progression begins
 		switch resp {
 		case "PR":
-			depth, control = r.uniform(0.35, 0.62), r.uniform(150, 420)
+			depth, control = r.uniform(0.4, 0.55), r.uniform(150, 420)
 		case "SD":
 			depth, control = r.uniform(0.88, 1.02), r.uniform(110, 300)
 		}
-		base := append([]lesion(nil), les...)
+		base := append([]Lesion(nil), les...)
+		baseSum, nadir := 0.0, 1.0
+		for _, l := range base {
+			if l.Target {
+				baseSum += map[bool]float64{true: l.ShortMM, false: l.LongMM}[l.Node]
+			}
+		}
 		end := t.Add(days(3650))
 		// Restaging CTs every 8-9 weeks; the line ends at progression.
 		progressed := false
@@ -319,11 +327,12 @@ func (g *gen) oncology(r rng, p *patient) {
 			m := depth + (1-depth)*math.Exp(-el/35)
 			grow := el > control
 			if grow {
-				// Regrowth: 25-45 % above the nadir, enough for RECIST PD.
-				m = math.Min(depth, m) * r.uniform(1.28, 1.5)
-				if resp == "PD" {
-					m = r.uniform(1.25, 1.45)
-				}
+				// Regrowth: 28-50 % above the nadir and at least 7 mm on
+				// the sum, unequivocal RECIST 1.1 progression (≥ 20 % and
+				// ≥ 5 mm).
+				m = math.Max(nadir*r.uniform(1.28, 1.5), nadir+7/baseSum)
+			} else {
+				nadir = math.Min(nadir, m)
 			}
 			for i := range les {
 				les[i].LongMM = math.Max(4, base[i].LongMM*m*r.lognorm(1, 0.04))
@@ -333,7 +342,7 @@ func (g *gen) oncology(r rng, p *patient) {
 			if grow && r.chance(0.4) && len(les) < 8 {
 				site := ct.mets[r.IntN(len(ct.mets))]
 				n++
-				nl := lesion{TrackingID: fmt.Sprintf("lesion-%d", n), TrackingUID: g.ids.uid("lesion", p.Index, n), Site: site, New: true,
+				nl := Lesion{TrackingID: fmt.Sprintf("lesion-%d", n), TrackingUID: g.ids.uid("lesion", p.Index, n), Site: site, New: true,
 					LongMM: r.uniform(8, 16)}
 				nl.ShortMM = nl.LongMM * r.uniform(0.6, 0.85)
 				nl.SiteCode, nl.Center = placeLesion(r, site)
@@ -366,9 +375,9 @@ func (g *gen) oncology(r rng, p *patient) {
 		if !progressed {
 			break
 		}
-		t = end.Add(days(r.uniform(10, 21)))
+		t = end.Add(days(r.uniform(10, 21))).Truncate(time.Minute)
 		if li == len(lines)-1 && r.chance(0.6) {
-			death := t.Add(days(r.uniform(30, 180)))
+			death := t.Add(days(r.uniform(30, 180))).Truncate(time.Minute)
 			if p.Death.IsZero() || death.Before(p.Death) {
 				p.Death = death
 			}
@@ -376,7 +385,7 @@ func (g *gen) oncology(r rng, p *patient) {
 	}
 }
 
-func countSite(les []lesion, site string) int {
+func countSite(les []Lesion, site string) int {
 	n := 0
 	for _, l := range les {
 		if l.Site == site {
@@ -402,15 +411,15 @@ func siteCoding(site string) *coding {
 
 // scan records a study's lesions (with the radiologist's reading) and
 // adds it to the patient.
-func (g *gen) scan(r rng, p *patient, s *study, les []lesion, ot *oncologyTruth) {
-	s.Lesions = make([]lesion, len(les))
+func (g *gen) scan(r rng, p *patient, s *study, les []Lesion, ot *OncologyTruth) {
+	s.Lesions = make([]Lesion, len(les))
 	sum := 0.0
 	for i, l := range les {
 		l.ReadLongMM = round(l.LongMM+r.norm(0, 1.0), 1)
 		l.ReadShortMM = round(l.ShortMM+r.norm(0, 0.8), 1)
 		l.LongMM, l.ShortMM = round(l.LongMM, 2), round(l.ShortMM, 2)
 		s.Lesions[i] = l
-		if !l.New && i < 5 {
+		if l.Target {
 			if l.Node {
 				sum += l.ShortMM
 			} else {
@@ -419,12 +428,12 @@ func (g *gen) scan(r rng, p *patient, s *study, les []lesion, ot *oncologyTruth)
 		}
 	}
 	p.Studies = append(p.Studies, *s)
-	ot.Studies = append(ot.Studies, lesionSetTrue{StudyUID: s.UID, Time: s.Time, Lesions: s.Lesions, SumMM: round(sum, 2)})
+	ot.Studies = append(ot.Studies, LesionStudy{StudyUID: s.UID, Time: s.Time, Lesions: s.Lesions, SumMM: round(sum, 2)})
 }
 
 // administer writes a line's order and its cycles, and the tumour markers
 // measured before each cycle.
-func (g *gen) administer(r rng, p *patient, reg regimen, start, end time.Time, reason string, ct cancerType, ot *oncologyTruth, secretor float64) {
+func (g *gen) administer(r rng, p *patient, reg regimen, start, end time.Time, reason string, ct cancerType, ot *OncologyTruth, secretor float64) {
 	intent := &coding{sysSCT, "363676003", "Palliative - procedure intent"}
 	var reqs []string
 	for _, a := range reg.agents {

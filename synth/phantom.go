@@ -123,6 +123,9 @@ func placeLesion(r rng, site string) (string, [3]float64) {
 		return code, e.c
 	case "node":
 		return "SCT//59441001", [3]float64{r.uniform(-8, 8), r.uniform(-40, -28), r.uniform(-90, 60)}
+	case "colon":
+		// The sigmoid colon, low in the left abdomen, below the organs.
+		return "SCT//71854001", [3]float64{r.uniform(35, 55), r.uniform(-20, 0), r.uniform(-135, -120)}
 	default:
 		e, code = liverOrg, "SCT//10200004"
 	}
@@ -136,7 +139,7 @@ func placeLesion(r rng, site string) (string, [3]float64) {
 }
 
 // lesionHU is a lesion's attenuation on a study.
-func lesionHU(s *study, l *lesion) float64 {
+func lesionHU(s *study, l *Lesion) float64 {
 	switch l.Site {
 	case "liver":
 		return s.LiverHU - 45
@@ -234,7 +237,7 @@ func lungHU(u, uc, ug, fc, fg float64) float64 {
 
 // lesionAngle is the in-plane direction of a lesion's long axis, fixed for
 // the lesion across studies.
-func lesionAngle(l *lesion) float64 {
+func lesionAngle(l *Lesion) float64 {
 	h := 0.0
 	for _, c := range l.TrackingUID {
 		h = math.Mod(h*31+float64(c), 1000)

@@ -9,7 +9,7 @@ import (
 // ---- liver disease: steatosis progressing to fibrosis in some ----
 
 func (g *gen) liver(r rng, p *patient) {
-	onset := p.Start.Add(days(r.uniform(0, 180)))
+	onset := p.Start.Add(days(r.uniform(0, 180))).Truncate(time.Minute)
 	// Progression risk rises with PNPLA3 G and TM6SF2 T copies and falls
 	// with HSD17B13 TA (REFERENCE.md §9); the weights are illustrative.
 	risk := 0.25 + 0.15*float64(p.Geno[0]) + 0.12*float64(p.Geno[1]) - 0.08*float64(p.Geno[2]) + 0.04*float64(p.Geno[3])
@@ -20,7 +20,7 @@ func (g *gen) liver(r rng, p *patient) {
 		rate = r.uniform(0.35, 0.9)
 	}
 	fat0 := r.uniform(8, 26) + 3*float64(p.Geno[0])
-	lt := &liverTruth{Onset: onset, InitialStage: f0, Progressor: progressor, InitialFatPct: round(fat0, 1)}
+	lt := &LiverTruth{Onset: onset, InitialStage: f0, Progressor: progressor, InitialFatPct: round(fat0, 1), ProgressionPerYear: rate}
 	p.Liver = lt
 	stageAt := func(t time.Time) float64 {
 		y := t.Sub(onset).Hours() / 24 / 365.25
@@ -91,7 +91,6 @@ func (g *gen) liver(r rng, p *patient) {
 		}
 		t = t.Add(days(gap)).Truncate(24 * time.Hour).Add(time.Duration(8+r.IntN(8)) * time.Hour)
 	}
-	lt.FinalStage = int(math.Floor(stageAt(minTime(p.End, p.deathOrEnd())) + 1e-9))
 	// Unenhanced abdominal CTs for liver fat: at onset and then every 1-3
 	// years.
 	for ct := onset.Add(days(r.uniform(10, 60))); ct.Before(p.End); ct = ct.Add(days(r.uniform(365, 1000))) {
@@ -208,7 +207,7 @@ func (g *gen) episode(r rng, p *patient, t0 time.Time) {
 	condID := p.newID()
 	enc := p.encounter("IMP", typeEmergency, t0, dis, condID)
 	p.condition(condition{ID: condID, Code: codes, Onset: t0, Abatement: dis, Category: "encounter-diagnosis", Encounter: enc})
-	pt := pneumoniaTruth{Admitted: t0, Discharged: dis, CURB65: curb, Confusion: confusion}
+	pt := PneumoniaTruth{Admitted: t0, Discharged: dis, CURB65: curb, Confusion: confusion}
 	if confusion {
 		p.condition(condition{Code: []coding{{sysICD10, "R41.0", "Disorientation, unspecified"}, {sysSCT, "286933003", "Confusional state"}},
 			Onset: t0, Abatement: t0.Add(days(r.uniform(1, 3))), Category: "encounter-diagnosis", Encounter: enc})
@@ -226,13 +225,19 @@ func (g *gen) episode(r rng, p *patient, t0 time.Time) {
 	if confusion {
 		gcs = float64(r.between(12, 14))
 	}
+	// Vital signs recover towards normal over the stay; the presentation
+	// values (k = 0) are exactly the CURB-65 inputs above.
 	vit := func(t time.Time, k float64) {
-		p.measure(r, "rr", t, enc, math.Round(rr-(rr-16)*k+r.norm(0, 1)))
-		p.measure(r, "sbp", t, enc, math.Round(sbp+(125-sbp)*k+r.norm(0, 5)))
-		p.measure(r, "dbp", t, enc, math.Round(dbp+(75-dbp)*k+r.norm(0, 4)))
-		p.measure(r, "hr", t, enc, math.Round(hr-(hr-75)*k+r.norm(0, 4)))
-		p.measure(r, "spo2", t, enc, clamp(math.Round(spo2+(97-spo2)*k+r.norm(0, 0.8)), 70, 100))
-		p.measure(r, "temp", t, enc, temp-(temp-36.9)*k+r.norm(0, 0.2))
+		n := 0.0
+		if k > 0 {
+			n = 1
+		}
+		p.measure(r, "rr", t, enc, math.Round(rr-(rr-16)*k+n*r.norm(0, 1)))
+		p.measure(r, "sbp", t, enc, math.Round(sbp+(125-sbp)*k+n*r.norm(0, 5)))
+		p.measure(r, "dbp", t, enc, math.Round(dbp+(75-dbp)*k+n*r.norm(0, 4)))
+		p.measure(r, "hr", t, enc, math.Round(hr-(hr-75)*k+n*r.norm(0, 4)))
+		p.measure(r, "spo2", t, enc, clamp(math.Round(spo2+(97-spo2)*k+n*r.norm(0, 0.8)), 70, 100))
+		p.measure(r, "temp", t, enc, temp-(temp-36.9)*k+n*r.norm(0, 0.2))
 	}
 	vit(t0, 0)
 	p.measure(r, "gcs", t0, enc, gcs)
@@ -284,7 +289,7 @@ func (g *gen) episode(r rng, p *patient, t0 time.Time) {
 	died := false
 	pd := map[int]float64{0: 0, 1: 0.01, 2: 0.04, 3: 0.12, 4: 0.2, 5: 0.3}[curb]
 	if r.chance(pd) {
-		death := dis.Add(-days(r.uniform(0, 0.5)))
+		death := dis.Add(-days(r.uniform(0, 0.5))).Truncate(time.Minute)
 		if p.Death.IsZero() || death.Before(p.Death) {
 			p.Death = death
 			died = true

@@ -593,7 +593,8 @@ func (o *outputs) close(g *gen) error {
 
 // ---- truth.json ----
 
-type truthStudy struct {
+// TruthStudy is one CT study.
+type TruthStudy struct {
 	UID              string  `json:"uid"`
 	Accession        string  `json:"accession"`
 	Time             string  `json:"time"`
@@ -611,7 +612,8 @@ type truthStudy struct {
 	Lesions          int     `json:"lesions"`
 }
 
-type truthPatient struct {
+// TruthPatient is everything truth.json says about one patient.
+type TruthPatient struct {
 	Index      int              `json:"index"`
 	ID         string           `json:"id"`
 	MRN        string           `json:"mrn"`
@@ -623,17 +625,18 @@ type truthPatient struct {
 	Diagnoses  []string         `json:"diagnoses"`
 	Genotyped  bool             `json:"genotyped"`
 	Genotypes  map[string]int   `json:"genotypes,omitempty"`
-	Samples    []truthSample    `json:"samples,omitempty"`
-	Somatic    []truthVariant   `json:"somatic,omitempty"`
-	Liver      *liverTruth      `json:"liver,omitempty"`
-	Pneumonia  []pneumoniaTruth `json:"pneumonia,omitempty"`
-	Oncology   *oncologyTruth   `json:"oncology,omitempty"`
-	Studies    []truthStudy     `json:"studies,omitempty"`
+	Samples    []TruthSample    `json:"samples,omitempty"`
+	Somatic    []TruthVariant   `json:"somatic,omitempty"`
+	Liver      *LiverTruth      `json:"liver,omitempty"`
+	Pneumonia  []PneumoniaTruth `json:"pneumonia,omitempty"`
+	Oncology   *OncologyTruth   `json:"oncology,omitempty"`
+	Studies    []TruthStudy     `json:"studies,omitempty"`
 	Resources  map[string]int   `json:"resources"`
 	Medication []string         `json:"medications,omitempty"`
 }
 
-type truthSample struct {
+// TruthSample is one genomic sample.
+type TruthSample struct {
 	ID        string `json:"id"`
 	Collected string `json:"collected"`
 	Tissue    string `json:"tissue"`
@@ -641,7 +644,8 @@ type truthSample struct {
 	Format    string `json:"format,omitempty"`
 }
 
-type truthVariant struct {
+// TruthVariant is one somatic call.
+type TruthVariant struct {
 	Sample  string  `json:"sample"`
 	Gene    string  `json:"gene"`
 	Protein string  `json:"protein"`
@@ -670,7 +674,7 @@ func vocab(system string) string {
 }
 
 func (o *outputs) writeTruth(p *patient, counts map[string]int) error {
-	t := truthPatient{Index: p.Index, ID: p.ID, MRN: p.MRN, Sex: p.Sex, BirthDate: p.Birth.Format("2006-01-02"), SIUnits: p.SI,
+	t := TruthPatient{Index: p.Index, ID: p.ID, MRN: p.MRN, Sex: p.Sex, BirthDate: p.Birth.Format("2006-01-02"), SIUnits: p.SI,
 		Stories: p.Stories, Genotyped: p.Genotyped, Liver: p.Liver, Pneumonia: p.Pneumonia, Oncology: p.Oncology, Resources: counts}
 	if !p.Death.IsZero() && p.Death.Before(p.End) {
 		d := p.Death
@@ -701,18 +705,18 @@ func (o *outputs) writeTruth(p *patient, counts map[string]int) error {
 		}
 	}
 	for _, s := range p.Samples {
-		ts := truthSample{ID: s.ID, Collected: s.Collected.Format("2006-01-02"), Tissue: s.Tissue, Tumor: s.Tumor, Format: s.Lab}
+		ts := TruthSample{ID: s.ID, Collected: s.Collected.Format("2006-01-02"), Tissue: s.Tissue, Tumor: s.Tumor, Format: s.Lab}
 		if !s.Tumor {
 			ts.Format = "vcf"
 		}
 		t.Samples = append(t.Samples, ts)
 	}
 	for _, c := range p.Somatic {
-		t.Somatic = append(t.Somatic, truthVariant{Sample: c.Sample, Gene: c.Variant.Gene, Protein: c.Variant.HGVSp, Chrom: c.Variant.Chrom,
+		t.Somatic = append(t.Somatic, TruthVariant{Sample: c.Sample, Gene: c.Variant.Gene, Protein: c.Variant.HGVSp, Chrom: c.Variant.Chrom,
 			Pos: c.Variant.Pos, Ref: c.Variant.Ref, Alt: c.Variant.Alt, VAF: c.VAF})
 	}
 	for _, s := range p.Studies {
-		t.Studies = append(t.Studies, truthStudy{UID: s.UID, Accession: s.Accession, Time: s.Time.Format(time.RFC3339), Signed: s.Signed.Format(time.RFC3339),
+		t.Studies = append(t.Studies, TruthStudy{UID: s.UID, Accession: s.Accession, Time: s.Time.Format(time.RFC3339), Signed: s.Signed.Format(time.RFC3339),
 			Body: s.Body, Story: s.Story, Contrast: s.Contrast, Pixels: s.Pixels, Report: len(s.Lesions) > 0 || s.ReportLiverHU,
 			LiverHU: s.LiverHU, SpleenHU: s.SpleenHU, LiverVolumeML: s.LiverVolumeML, GGOPct: s.GGOPct, ConsolidationPct: s.ConsolidationPct, Lesions: len(s.Lesions)})
 	}
@@ -728,6 +732,32 @@ func (o *outputs) writeTruth(p *patient, counts map[string]int) error {
 	return err
 }
 
+// Truth is truth.json: the generator's settings, the AI tools' error
+// models, and every patient. Tests read it; the platform never does.
+type Truth struct {
+	Generator string         `json:"generator"`
+	Seed      int64          `json:"seed"`
+	Patients  int            `json:"patients"`
+	End       time.Time      `json:"end"`
+	CTSize    []int          `json:"ctSize"`
+	MRNSystem string         `json:"mrnSystem"`
+	AITools   []AITool       `json:"aiTools"`
+	Cohort    []TruthPatient `json:"cohort"`
+}
+
+// ReadTruth reads a cohort's truth.json.
+func ReadTruth(dir string) (*Truth, error) {
+	b, err := os.ReadFile(filepath.Join(dir, TruthFile))
+	if err != nil {
+		return nil, err
+	}
+	var t Truth
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("synth: %s: %w", TruthFile, err)
+	}
+	return &t, nil
+}
+
 // ---- imaging AI outputs ----
 
 // AITool describes one synthetic imaging AI tool: what it measures and its
@@ -738,8 +768,28 @@ type AITool struct {
 	Unit      string    `json:"unit"`
 	Reference string    `json:"reference"`
 	Change    time.Time `json:"versionChange"`
-	Versions  [2]AIVersion
+	// Versions are the tool's version before and after Change.
+	Versions [2]AIVersion `json:"-"`
 }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *AITool) UnmarshalJSON(b []byte) error {
+	type plain AITool
+	var v struct {
+		plain
+		Before AIVersion `json:"before"`
+		After  AIVersion `json:"after"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*t = AITool(v.plain)
+	t.Versions = [2]AIVersion{v.Before, v.After}
+	return nil
+}
+
+// At returns the version in use at a time.
+func (t *AITool) At(when time.Time) AIVersion { return t.at(when) }
 
 // AIVersion is one version's error model: value = truth + Bias + N(0, SD).
 type AIVersion struct {

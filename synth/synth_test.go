@@ -28,7 +28,7 @@ import (
 // small returns a configuration that keeps a test fast: tiny CT matrices.
 func small(t testing.TB, n int, seed int64) Config {
 	cfg := DefaultConfig(n, seed, t.TempDir())
-	cfg.CTCols, cfg.CTRows, cfg.CTSlices = 24, 24, 12
+	cfg.CTCols, cfg.CTRows, cfg.CTSlices = 16, 16, 8
 	cfg.EventsPerPatient = 60
 	cfg.ShardPatients = 7
 	cfg.GermlineBatch = 5
@@ -128,23 +128,13 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-type cohort struct {
-	Seed    int64          `json:"seed"`
-	AITools []AITool       `json:"-"`
-	Cohort  []truthPatient `json:"cohort"`
-}
-
-func readTruth(t testing.TB, dir string) *cohort {
+func readTruth(t testing.TB, dir string) *Truth {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, TruthFile))
+	tr, err := ReadTruth(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c cohort
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("truth.json: %v", err)
-	}
-	return &c
+	return tr
 }
 
 // readNDJSON decodes every line of the cohort's files of one resource type.
@@ -313,8 +303,8 @@ func TestGenomics(t *testing.T) {
 	cfg := small(t, 40, 11)
 	generate(t, cfg)
 	truth := readTruth(t, cfg.Out)
-	byMRN := map[string]*truthPatient{}
-	bySample := map[string]*truthPatient{}
+	byMRN := map[string]*TruthPatient{}
+	bySample := map[string]*TruthPatient{}
 	for i := range truth.Cohort {
 		p := &truth.Cohort[i]
 		byMRN[p.MRN] = p
@@ -507,7 +497,7 @@ func TestDICOM(t *testing.T) {
 	}
 }
 
-func insideLesion(s truthStudy, p truthPatient, x, y, z float64) bool {
+func insideLesion(s TruthStudy, p TruthPatient, x, y, z float64) bool {
 	if p.Oncology == nil {
 		return false
 	}
@@ -536,7 +526,7 @@ func strs(t *testing.T, d dicom.Dataset, tg tag.Tag) []string {
 
 // checkSR walks a TID 1500 report: one measurement group per lesion with
 // tracking identifier, UID, finding site and long axis as in truth.
-func checkSR(t *testing.T, path string, p truthPatient, s truthStudy) {
+func checkSR(t *testing.T, path string, p TruthPatient, s TruthStudy) {
 	t.Helper()
 	d, err := dicom.ParseFile(path, nil)
 	if err != nil {
@@ -650,6 +640,9 @@ func TestAIOutputs(t *testing.T) {
 				t.Errorf("%s %s: bias %.2f over %v outputs, want %.2f", tool.Algorithm, ver.Version, bias, a.n, ver.Bias)
 			}
 		}
+	}
+	if len(truth.AITools) != 3 || truth.AITools[0].Versions[1].Bias != aiTools[0].Versions[1].Bias || truth.AITools[1].Change != aiTools[1].Change {
+		t.Errorf("truth.json AI tools: %+v", truth.AITools)
 	}
 	if len(errs) < 3 {
 		t.Errorf("AI versions seen: %v", keys(errs))

@@ -19,9 +19,6 @@ func notYet(use, short string) *cobra.Command {
 	}
 }
 
-func newExportCmd(a *app) *cobra.Command {
-	return notYet("export", "Export timelines as MEDS, Parquet or Arrow IPC")
-}
 func newEvaluateCmd(a *app) *cobra.Command {
 	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
 }

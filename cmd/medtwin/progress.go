@@ -31,6 +31,13 @@ func startProgress(w io.Writer, quiet bool, what string, total int64, current fu
 // startProgressUnit is startProgress counting items named unit
 // ("patients") rather than bytes.
 func startProgressUnit(w io.Writer, quiet bool, what, unit string, total int64, current func() int64) *progress {
+	return startProgressLate(w, quiet, what, unit, func() int64 { return total }, current)
+}
+
+// startProgressLate is startProgressUnit for a total known only once the
+// work has started (an export counts its rows first): total is read when
+// the display appears.
+func startProgressLate(w io.Writer, quiet bool, what, unit string, totalFn, current func() int64) *progress {
 	p := &progress{stop: make(chan struct{}), unit: unit}
 	if quiet {
 		return p
@@ -47,6 +54,7 @@ func startProgressUnit(w io.Writer, quiet bool, what, unit string, total int64, 
 			return
 		case <-time.After(progressDelay):
 		}
+		total := totalFn()
 		if tty {
 			p.bar(w, what, total, current)
 		} else {

@@ -9,6 +9,7 @@ import (
 	"github.com/medtwin/medtwin/ingest/fhir"
 	"github.com/medtwin/medtwin/ingest/imagingcsv"
 	"github.com/medtwin/medtwin/ingest/maf"
+	"github.com/medtwin/medtwin/ingest/meds"
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
 
@@ -16,6 +17,7 @@ import (
 func Registry() (*ingest.Registry, error) {
 	return ingest.NewRegistry(
 		fhir.New(),
+		meds.New(),
 		vcf.New(),
 		maf.New(),
 		dicom.New(),

@@ -238,7 +238,9 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 	var more []*entry // DICOMDIRs found by content
 	err := Scan(ctx, paths, a.Workers, func(r ReadResult) {
 		e := entries[r.Index]
-		e.in.MarkRead(min(e.in.Size, 16<<10))
+		// The file is done with once its header is read: count it whole for
+		// the progress display.
+		e.in.MarkRead(e.in.Size)
 		if r.Err != nil {
 			if f, err := ReadFile(e.in.Path); err == nil && IsDICOMDIR(f) {
 				more = append(more, a.expandDICOMDIR(env, e.in, sink, seen)...)
@@ -523,7 +525,7 @@ func (a *Adapter) writeStudy(ctx context.Context, env *ingest.Env, sink ingest.S
 		}
 		switch e.kind {
 		case kindReport:
-			if err := a.writeReport(ctx, env, e, subject); err != nil {
+			if err := a.writeReport(ctx, env, e, subject, st); err != nil {
 				return err
 			}
 		case kindSegmentation:
@@ -673,7 +675,7 @@ func readSegmentation(in *Instance) (*Segmentation, error) {
 	return seg, nil
 }
 
-func (a *Adapter) writeReport(ctx context.Context, env *ingest.Env, e *entry, subject int64) error {
+func (a *Adapter) writeReport(ctx context.Context, env *ingest.Env, e *entry, subject int64, st *studyAgg) error {
 	rep, in := e.rep, e.inst
 	for _, p := range rep.Problems {
 		e.sink.Reject(ParseErrorOf(e.in.Name, p))
@@ -683,7 +685,7 @@ func (a *Adapter) writeReport(ctx context.Context, env *ingest.Env, e *entry, su
 	if !ok || !avail.After(when) {
 		avail = time.Time{}
 	}
-	modality := reportModality(rep)
+	modality := reportModality(rep, st)
 	bb := env.NewBatchBuilder()
 	defer bb.Release()
 	n := 0
@@ -759,12 +761,17 @@ func (a *Adapter) writeReport(ctx context.Context, env *ingest.Env, e *entry, su
 	return nil
 }
 
-// reportModality is the modality of the images a report measured, when it
-// says (the Image Library's Modality acquisition context or the evidence's
-// SOP class is not always present); "SR" otherwise.
-func reportModality(rep *Report) string {
-	if m := rep.Instance.Modality; m != "" && m != "SR" {
-		return m
+// reportModality is the modality of the images a report measured: its
+// Image Library's Modality, else that of an evidence series ingested in
+// the same study, else "SR".
+func reportModality(rep *Report, st *studyAgg) string {
+	if rep.Modality != "" {
+		return rep.Modality
+	}
+	for _, ev := range rep.Evidence {
+		if sr := st.series[ev[1]]; sr != nil && sr.first.Modality != "" && !nonImageModalities[sr.first.Modality] {
+			return sr.first.Modality
+		}
 	}
 	return "SR"
 }

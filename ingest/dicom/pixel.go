@@ -322,9 +322,12 @@ func (fr *Frames) Decodable() error {
 }
 
 // Int32 decodes frame i into dst (reused when large enough): Rows×Columns
-// samples (×SamplesPerPixel, interleaved), stored values masked to
-// BitsStored and sign-extended when PixelRepresentation is 1. Apply the
-// frame's RescaleSlope/Intercept for output units.
+// samples (×SamplesPerPixel: interleaved for RLE and for native data with
+// PlanarConfiguration 0, colour planes one after another for native data
+// with PlanarConfiguration 1), stored values masked to BitsStored and
+// sign-extended when PixelRepresentation is 1. Apply the frame's
+// RescaleSlope/Intercept (Instance.Frames, or Frames[0] for single-frame
+// images) for output units such as Hounsfield units.
 func (fr *Frames) Int32(i int, dst []int32) ([]int32, error) {
 	if err := fr.Decodable(); err != nil {
 		return nil, err

@@ -65,6 +65,9 @@ type Report struct {
 	// Evidence lists the (study, series) UIDs of the instances the report
 	// was made on (CurrentRequestedProcedureEvidenceSequence).
 	Evidence [][2]string
+	// Modality is the modality of the measured images when the report's
+	// Image Library says ((121139, DCM) Modality acquisition context).
+	Modality string
 }
 
 // IsReport reports whether a SOP class is a structured report storage
@@ -193,6 +196,8 @@ func (rep *Report) walk(item *Dataset, path string, ctx srContext, depth int) {
 				ctx.laterality = v
 			case isMethod(cn) && rel != "CONTAINS":
 				ctx.method = v
+			case cn.Is("DCM", "121139") && rep.Modality == "":
+				rep.Modality = v.Value
 			}
 		case "IMAGE":
 			if ref := ch.Item(TagReferencedSOPSeq); ref != nil {

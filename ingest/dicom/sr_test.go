@@ -23,8 +23,8 @@ func TestReportTID1500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Template != "1500" || !rep.Title.Is("DCM", "126000") {
-		t.Errorf("template %q title %+v", rep.Template, rep.Title)
+	if rep.Template != "1500" || !rep.Title.Is("DCM", "126000") || rep.Modality != "PT" {
+		t.Errorf("template %q title %+v modality %q", rep.Template, rep.Title, rep.Modality)
 	}
 	if len(rep.Measurements) != 22 {
 		t.Fatalf("%d measurements, want 22", len(rep.Measurements))
@@ -108,5 +108,77 @@ func TestReportLesions(t *testing.T) {
 	if len(rep.Measurements) != 1 || rep.Measurements[0].Value != 1.7 || rep.Measurements[0].Unit.Value != "cm2" ||
 		rep.Measurements[0].FindingSite.Value != "T-D00F7" {
 		t.Errorf("area: %+v", rep.Measurements)
+	}
+}
+
+func code(value, scheme, meaning string) []byte {
+	return item(element(TagCodeValue, "SH", []byte(value)), element(TagCodingScheme, "SH", []byte(scheme)),
+		element(TagCodeMeaning, "LO", []byte(meaning)))
+}
+
+func num(concept []byte, value string, unit []byte, children ...[]byte) []byte {
+	parts := [][]byte{
+		element(TagRelationshipType, "CS", []byte("CONTAINS")), element(TagValueType, "CS", []byte("NUM")),
+		element(TagConceptNameSeq, "SQ", concept),
+		element(TagMeasuredValueSeq, "SQ", item(element(TagUnitsCodeSeq, "SQ", unit), element(TagNumericValue, "DS", []byte(value)))),
+	}
+	if len(children) > 0 {
+		var cs []byte
+		for _, c := range children {
+			cs = append(cs, c...)
+		}
+		parts = append(parts, element(TagContentSeq, "SQ", cs))
+	}
+	return item(parts...)
+}
+
+// A plain measurement container (no TID 1500 groups, no template): its NUM
+// items are measurements; a NUM without a value is a located problem; an
+// acquisition-context NUM is not a measurement.
+func TestReportPlainContainer(t *testing.T) {
+	tracking := item(element(TagRelationshipType, "CS", []byte("HAS OBS CONTEXT")), element(TagValueType, "CS", []byte("TEXT")),
+		element(TagConceptNameSeq, "SQ", code("112039", "DCM", "Tracking Identifier")), element(TagTextValue, "UT", []byte("L1")))
+	acq := item(element(TagRelationshipType, "CS", []byte("HAS ACQ CONTEXT")), element(TagValueType, "CS", []byte("NUM")),
+		element(TagConceptNameSeq, "SQ", code("110910", "DCM", "Pixel Data Rows")),
+		element(TagMeasuredValueSeq, "SQ", item(element(TagUnitsCodeSeq, "SQ", code("{pixels}", "UCUM", "pixels")), element(TagNumericValue, "DS", []byte("512")))))
+	empty := item(element(TagRelationshipType, "CS", []byte("CONTAINS")), element(TagValueType, "CS", []byte("NUM")),
+		element(TagConceptNameSeq, "SQ", code("G-A186", "SRT", "Short Axis")))
+	inner := item(element(TagRelationshipType, "CS", []byte("CONTAINS")), element(TagValueType, "CS", []byte("CONTAINER")),
+		element(TagContentSeq, "SQ", append(append(append(tracking, acq...),
+			num(code("G-A185", "SRT", "Long Axis"), "3.1", code("cm", "UCUM", "centimeter"))...), empty...)))
+	b := fileWith("1.2.840.10008.5.1.4.1.1.88.33", "1.2.3.9",
+		element(TagSOPClassUID, "UI", []byte("1.2.840.10008.5.1.4.1.1.88.33")), element(TagSOPInstanceUID, "UI", []byte("1.2.3.9")),
+		element(TagStudyDate, "DA", []byte("20240301")),
+		element(TagModality, "CS", []byte("SR")),
+		element(TagPatientID, "LO", []byte("P1")),
+		element(TagStudyInstanceUID, "UI", []byte("1.2.3")), element(TagSeriesInstanceUID, "UI", []byte("1.2.3.1")),
+		element(TagValueType, "CS", []byte("CONTAINER")),
+		element(TagConceptNameSeq, "SQ", code("18748-4", "LN", "Diagnostic imaging report")),
+		element(TagContentSeq, "SQ", inner))
+	f, err := Parse(b, "plain.dcm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInstance(f, "plain.dcm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ParseReport(f, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Measurements) != 1 {
+		t.Fatalf("measurements %+v", rep.Measurements)
+	}
+	m := rep.Measurements[0]
+	if m.TimelineCode() != "SNOMED//103339001" || m.Value != 3.1 || m.Unit.Value != "cm" || m.TrackingID != "L1" || m.Path != "1.1.3" {
+		t.Errorf("measurement %+v (code %s)", m, m.TimelineCode())
+	}
+	if len(rep.Problems) != 1 || rep.Problems[0].Context != "content item 1.1.4" || rep.Problems[0].Tag != TagMeasuredValueSeq {
+		t.Errorf("problems %v", rep.Problems)
+	}
+	ls := rep.Lesions()
+	if len(ls) != 1 || ls[0].LongAxisMM != 31 || ls[0].ID() != "L1" {
+		t.Errorf("lesions %+v", ls)
 	}
 }

@@ -30,7 +30,7 @@ const (
 	SkipNoAlt     = "no-alt"            // ALT ".", "*", "<*>" or "<NON_REF>": no variant allele
 	SkipSitesOnly = "sites-only"        // records of a file without samples
 	SkipUnlinked  = "samples-unlinked"  // samples with no patient link (stored, see ingest/samples)
-	skipAbsent    = "somatic-not-found" // somatic sample without the allele (GT, AF or depth)
+	SkipAbsent    = "somatic-not-found" // somatic sample without the allele (GT, AF or depth)
 )
 
 // Adapter ingests VCF files. See the package documentation.
@@ -256,8 +256,7 @@ func (st *fileState) record(rec *Record) error {
 			}
 		}
 	}
-	chrom := st.chrom(rec.Chrom)
-	locator := "line " + strconv.FormatInt(rec.Line, 10)
+	var chrom, locator string
 	var ann *Annotation
 	for _, a := range st.h.Annotations {
 		if _, ok := rec.InfoValue(a.ID); ok {
@@ -265,12 +264,10 @@ func (st *fileState) record(rec *Record) error {
 			break
 		}
 	}
-	if ann != nil {
-		st.ts = rec.Transcripts(ann, st.ts)
-	} else {
-		st.ts = st.ts[:0]
-	}
-	site := siteInfo(rec)
+	// Annotations and site facts are read only for a record with a call
+	// to store.
+	parsed := false
+	var site site
 	for k := 1; k <= len(rec.Alts); k++ {
 		alt := rec.Alts[k-1]
 		if noAlt(alt) {
@@ -278,9 +275,7 @@ func (st *fileState) record(rec *Record) error {
 			continue
 		}
 		var allele alleleAnnotation
-		if ann != nil {
-			allele = st.annotate(ann, rec, k)
-		}
+		annotated := false
 		for i := range st.calls {
 			if st.callErr[i] != nil {
 				continue
@@ -304,8 +299,24 @@ func (st *fileState) record(rec *Record) error {
 						continue
 					}
 				} else if dosage == 0 && (c.Called() || af <= 0) {
-					st.skips[skipAbsent]++
+					st.skips[SkipAbsent]++
 					continue
+				}
+			}
+			if !parsed {
+				parsed = true
+				chrom = st.chrom(rec.Chrom)
+				locator = "line " + strconv.FormatInt(rec.Line, 10)
+				site = siteInfo(rec)
+				st.ts = st.ts[:0]
+				if ann != nil {
+					st.ts = rec.Transcripts(ann, st.ts)
+				}
+			}
+			if !annotated {
+				annotated = true
+				if ann != nil {
+					allele = st.annotate(ann, rec, k)
 				}
 			}
 			if err := st.emit(rec, k, i, chrom, locator, &site, &allele, dosage, complete, af); err != nil {

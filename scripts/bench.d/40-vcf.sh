@@ -10,7 +10,8 @@
 # Environment: BENCH_DIR (data directory, reused between runs),
 # VCF_BENCH_RECORDS (default 1000000), VCF_BENCH_RUNS (default 5),
 # VCF_BENCH_E2E_RECORDS (records for the end-to-end run, default 100000:
-# the SQLite store, not the parser, bounds it).
+# the store, not the parser, bounds it), MEDTWIN_BENCH_POSTGRES (a scratch
+# PostgreSQL database URL: the end-to-end run is repeated into it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir="${BENCH_DIR:-$(mktemp -d -t medtwin-bench-XXXXXX)}"
@@ -73,3 +74,14 @@ e2e_s=$(calc "$t1 - $t0")
 e2e_bcf=$(median bcftools query -f '%CHROM\t%POS\t%REF\t%ALT\t%INFO/CSQ[\t%GT]\n' -o /dev/null "$e2e")
 printf 'end to end (ingest into SQLite, %d records): %.2f s = %.0f records/s; bcftools query on the same file %.2f s; ratio %.3f\n' \
   "$e2e_n" "$e2e_s" "$(calc "$e2e_n / $e2e_s")" "$e2e_bcf" "$(calc "$e2e_bcf / $e2e_s")"
+
+# The same into PostgreSQL when a scratch database is named (its contents
+# are not cleared: give an empty one).
+if [ -n "${MEDTWIN_BENCH_POSTGRES:-}" ]; then
+  t0=$(now)
+  "$medtwin" --db "$MEDTWIN_BENCH_POSTGRES" ingest --quiet --sample-system bench "$e2e" >/dev/null 2>&1 || true
+  t1=$(now)
+  pg_s=$(calc "$t1 - $t0")
+  printf 'end to end (ingest into PostgreSQL, %d records): %.2f s = %.0f records/s; ratio to bcftools query %.3f\n' \
+    "$e2e_n" "$pg_s" "$(calc "$e2e_n / $pg_s")" "$(calc "$e2e_bcf / $pg_s")"
+fi
