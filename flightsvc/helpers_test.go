@@ -57,6 +57,7 @@ type envOptions struct {
 	labs     int
 	limits   Limits
 	wrap     func(store.Store) store.Store
+	maxShift int // pseudonymisation's largest date shift in days (default pseudo's)
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -85,7 +86,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps := pseudo.NewRandom()
+	var popts []pseudo.Option
+	if o.maxShift > 0 {
+		popts = append(popts, pseudo.WithMaxShiftDays(o.maxShift))
+	}
+	ps := pseudo.NewRandom(popts...)
 	svc, err := New(Config{Store: s, Auth: toks, Pseudo: ps, Limits: o.limits})
 	if err != nil {
 		t.Fatal(err)
