@@ -14,6 +14,7 @@ require (
 	github.com/suyashkumar/dicom v1.1.0
 	github.com/valyala/fastjson v1.6.10
 	github.com/vektah/gqlparser/v2 v2.5.64
+	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.48.0
 	google.golang.org/grpc v1.58.3
 	modernc.org/sqlite v1.62.0
