@@ -90,7 +90,9 @@ func TestClientDisconnect(t *testing.T) {
 		if !rdr.Next() {
 			t.Fatalf("%s: no first batch: %v", ds, rdr.Err())
 		}
-		if e.svc.Active() != 1 {
+		// The timeline (9,000 rows) outgrows gRPC's flow-control window:
+		// its stream is still running. The 30 lesion rows may be sent whole.
+		if ds == "timeline" && e.svc.Active() != 1 {
 			t.Fatalf("%s: %d active streams", ds, e.svc.Active())
 		}
 		cancel()
