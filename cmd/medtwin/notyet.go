@@ -22,6 +22,3 @@ func notYet(use, short string) *cobra.Command {
 func newEvaluateCmd(a *app) *cobra.Command {
 	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
 }
-func newDemoCmd(a *app) *cobra.Command {
-	return notYet("demo", "Generate a sample cohort, ingest it and serve it")
-}
