@@ -147,3 +147,43 @@ type failingAudit struct{ store.Store }
 func (failingAudit) WriteAudit(context.Context, ...store.AuditEntry) error {
 	return errors.New("disk full")
 }
+
+// Many concurrent streams on PostgreSQL's default pool (4 connections on a
+// 2-core machine): each stream holds at most one connection at a time and
+// writes its audit entries before reading, so none waits on another's
+// connection and all complete.
+func TestConcurrentStreamsSmallPool(t *testing.T) {
+	e := newEnv(t, envOptions{backend: "postgres", patients: 20, labs: 30, limits: Limits{BatchRows: 32, Endpoints: 4}})
+	descs := []string{`{"dataset":"timeline"}`, `{"dataset":"lesions"}`, `{"dataset":"imaging_features"}`,
+		`{"dataset":"liver_features","as_of":"2020-03-01"}`, `{"dataset":"pneumonia_features","as_of":"2020-03-01"}`}
+	done := make(chan error, 3*len(descs))
+	for i := 0; i < 3; i++ {
+		for _, d := range descs {
+			go func(d string) {
+				ctx, cancel := context.WithTimeout(withToken(bg, tokAdmin), 60*time.Second)
+				defer cancel()
+				info, err := e.client.GetFlightInfo(ctx, cmd(d))
+				if err != nil {
+					done <- err
+					return
+				}
+				errs := make(chan error, len(info.Endpoint))
+				for _, ep := range info.Endpoint {
+					go func(tk []byte) { _, _, err := e.doGet(ctx, tk); errs <- err }(ep.Ticket.Ticket)
+				}
+				for range info.Endpoint {
+					if err := <-errs; err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}(d)
+		}
+	}
+	for i := 0; i < cap(done); i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -36,9 +36,20 @@
 // give times in each subject's shifted calendar: a time-bounded read is
 // made per group of subjects sharing a shift, so each subject is filtered
 // exactly in its own calendar (rows then come grouped by shift, each
-// subject's rows together and in order). Every subject whose rows a stream
-// holds gets one audit entry (action flight or http-arrow) written before
-// the batch that starts it is sent; a failed audit write ends the stream.
+// subject's rows together and in order). Every subject of a stream's cohort
+// (within its endpoint's range) gets one audit entry (action flight or
+// http-arrow, the dataset's columns as fields) written before any row is
+// read; a failed audit write ends the stream before any data. A subject
+// whose rows the filters exclude is recorded too: the log errs on the side
+// of recording, and no audit write ever waits on a store connection that an
+// open scan holds.
+//
+// # Store connections
+//
+// A stream holds at most one store connection at a time: the timeline is
+// one scan; the detail datasets and feature matrices read chunks of 64
+// subjects, each query drained before the next. So streams never wait on
+// each other's connections, whatever the pool size.
 //
 // # Feature matrices
 //

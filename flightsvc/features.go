@@ -283,10 +283,11 @@ func (fs *FeatureSpec) needsImaging() bool {
 	return slices.ContainsFunc(fs.Columns, func(c FeatureColumn) bool { return twinOutputs[c.Twin].twin == "lung" })
 }
 
-// matrixSource computes a feature matrix over a cohort, one subject at a
-// time: the cohort's subjects in order, each with its events from one
-// streaming scan (and its imaging details when a twin output needs them).
-// Memory holds one subject's timeline and one output batch.
+// matrixSource computes a feature matrix over a cohort, one chunk of
+// subjects at a time (the cohort's subjects in order, each with its events
+// and, when a twin output needs them, its imaging details), each store
+// query drained before the next, so a stream holds at most one store
+// connection and memory one chunk's timelines and one output batch.
 func (s *Service) matrixSource(r *request, c store.Cohort, knownBy time.Time) source {
 	return func(ctx context.Context, fn func(arrow.Record) error) error {
 		spec := *r.Features
@@ -295,26 +296,10 @@ func (s *Service) matrixSource(r *request, c store.Cohort, knownBy time.Time) so
 			return err
 		}
 		f := store.Filter{KnownBy: knownBy, Codes: spec.scanCodes(s.codes), BatchRows: s.batchRows()}
-		er, err := s.store.Scan(ctx, c, f)
-		if err != nil {
-			return fmt.Errorf("flightsvc: scan: %w", err)
-		}
-		ev := &cursor{rr: er}
-		defer ev.release()
-		var im *cursor
-		if spec.needsImaging() {
-			dr, err := s.store.Details(ctx, timeline.Imaging, c, store.Filter{KnownBy: knownBy, BatchRows: s.batchRows()})
-			if err != nil {
-				return fmt.Errorf("flightsvc: details: %w", err)
-			}
-			im = &cursor{rr: dr}
-			defer im.release()
-		}
 		m := &matrix{s: s, r: r, spec: &spec, knownBy: knownBy}
 		b := array.NewRecordBuilder(s.mem, arrow.NewSchema(fieldsOf(spec.columns()), nil))
 		defer b.Release()
 		batch := min(s.batchRows(), 4096)
-		var ferr error
 		flush := func() error {
 			if b.Field(0).Len() == 0 {
 				return nil
@@ -323,37 +308,50 @@ func (s *Service) matrixSource(r *request, c store.Cohort, knownBy time.Time) so
 			defer rec.Release()
 			return fn(rec)
 		}
-		err = s.eachSubject(ctx, c, true, func(sid int64) bool {
-			if ferr = ctx.Err(); ferr != nil {
-				return false
+		err := s.chunks(ctx, c, joinChunk, func(ids []int64) error {
+			cc := store.Cohort{SubjectIDs: ids, HasCodes: c.HasCodes}
+			er, err := readAhead(ctx, func() (array.RecordReader, error) { return s.store.Scan(ctx, cc, f) })
+			if err != nil {
+				return fmt.Errorf("flightsvc: scan: %w", err)
 			}
-			var evs []timeline.Event
-			if evs, ferr = ev.events(sid, !knownBy.IsZero()); ferr != nil {
-				return false
+			ev := &cursor{rr: er}
+			defer ev.release()
+			var im *cursor
+			if spec.needsImaging() {
+				dr, err := readAhead(ctx, func() (array.RecordReader, error) {
+					return s.store.Details(ctx, timeline.Imaging, cc, store.Filter{KnownBy: knownBy, BatchRows: s.batchRows()})
+				})
+				if err != nil {
+					return fmt.Errorf("flightsvc: details: %w", err)
+				}
+				im = &cursor{rr: dr}
+				defer im.release()
 			}
-			var det twin.Details
-			if im != nil {
-				if det.Imaging, ferr = im.imaging(sid); ferr != nil {
-					return false
+			for _, sid := range ids {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				evs, err := ev.events(sid, !knownBy.IsZero())
+				if err != nil {
+					return err
+				}
+				var det twin.Details
+				if im != nil {
+					if det.Imaging, err = im.imaging(sid); err != nil {
+						return err
+					}
+				}
+				m.subject(b, sid, evs, det)
+				if b.Field(0).Len() >= batch {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
-			m.subject(b, sid, evs, det)
-			if b.Field(0).Len() >= batch {
-				ferr = flush()
-			}
-			return ferr == nil
+			return nil
 		})
 		if err != nil {
 			return err
-		}
-		if ferr != nil {
-			return ferr
-		}
-		if ev.err != nil {
-			return fmt.Errorf("flightsvc: scan: %w", ev.err)
-		}
-		if im != nil && im.err != nil {
-			return fmt.Errorf("flightsvc: details: %w", im.err)
 		}
 		return flush()
 	}

@@ -71,7 +71,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.labs == 0 {
 		o.labs = 9
 	}
-	s := teststore.Open(t, o.backend, 16)
+	s := teststore.Open(t, o.backend)
 	ids, err := fixture.Build(bg, s, fixture.Options{Patients: o.patients, Labs: o.labs, BatchRows: 200,
 		Clock: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }})
 	if err != nil {

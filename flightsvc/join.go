@@ -15,28 +15,91 @@ import (
 // openDetail streams a detail dataset: every event of the dataset's kinds
 // that passes the cohort and filter, joined with its detail rows (one
 // output row per detail row; an event without detail rows gives one row
-// with null detail columns). Both store streams are ordered by subject, so
-// the join is a merge that holds one subject's rows at a time.
+// with null detail columns). The cohort is read in chunks of subjects:
+// each chunk's events, then its detail rows, each query drained before the
+// next starts, so that a stream never holds more than one store connection
+// (streams waiting on each other's connections could deadlock a small
+// pool) and memory holds one chunk.
 func openDetail(t timeline.DetailTable) func(context.Context, *Service, store.Cohort, store.Filter) (source, error) {
 	return func(_ context.Context, s *Service, c store.Cohort, f store.Filter) (source, error) {
-		cols := detailColumns(t)
+		schema := arrow.NewSchema(fieldsOf(detailColumns(t)), nil)
 		return func(ctx context.Context, fn func(arrow.Record) error) error {
-			er, err := s.store.Scan(ctx, c, f)
-			if err != nil {
-				return fmt.Errorf("flightsvc: scan: %w", err)
-			}
-			ev := &cursor{rr: er}
-			defer ev.release()
-			dr, err := s.store.Details(ctx, t, c, f)
-			if err != nil {
-				return fmt.Errorf("flightsvc: details: %w", err)
-			}
-			de := &cursor{rr: dr}
-			defer de.release()
-			j := &joiner{ctx: ctx, ev: ev, de: de, schema: arrow.NewSchema(fieldsOf(cols), nil), batch: s.batchRows(), mem: s.mem}
-			return j.run(fn)
+			return s.chunks(ctx, c, joinChunk, func(ids []int64) error {
+				cc := store.Cohort{SubjectIDs: ids, HasCodes: c.HasCodes}
+				er, err := readAhead(ctx, func() (array.RecordReader, error) { return s.store.Scan(ctx, cc, f) })
+				if err != nil {
+					return fmt.Errorf("flightsvc: scan: %w", err)
+				}
+				ev := &cursor{rr: er}
+				defer ev.release()
+				dr, err := readAhead(ctx, func() (array.RecordReader, error) { return s.store.Details(ctx, t, cc, f) })
+				if err != nil {
+					return fmt.Errorf("flightsvc: details: %w", err)
+				}
+				de := &cursor{rr: dr}
+				defer de.release()
+				j := &joiner{ctx: ctx, ev: ev, de: de, schema: schema, batch: s.batchRows(), mem: s.mem}
+				return j.run(fn)
+			})
 		}, nil
 	}
+}
+
+// joinChunk is the subjects of one chunk of a joined or matrix read.
+const joinChunk = 64
+
+// chunks calls fn with consecutive groups of at most n subjects of c, in
+// order (no store read is open during fn).
+func (s *Service) chunks(ctx context.Context, c store.Cohort, n int, fn func(ids []int64) error) error {
+	var ids []int64
+	var ferr error
+	err := s.eachSubject(ctx, c, true, func(id int64) bool {
+		ids = append(ids, id)
+		if len(ids) < n {
+			return true
+		}
+		ferr = fn(ids)
+		ids = ids[:0]
+		return ferr == nil
+	})
+	if err != nil {
+		return err
+	}
+	if ferr != nil || len(ids) == 0 {
+		return ferr
+	}
+	return fn(ids)
+}
+
+// readAhead drains a store read into memory and returns a reader over it.
+func readAhead(ctx context.Context, open func() (array.RecordReader, error)) (array.RecordReader, error) {
+	rr, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rr.Release()
+	var recs []arrow.Record
+	release := func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+	for rr.Next() {
+		r := rr.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := rr.Err(); err != nil {
+		release()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, err
+	}
+	out, err := array.NewRecordReader(rr.Schema(), recs)
+	release() // the reader holds its own references
+	return out, err
 }
 
 func fieldsOf(cs columns) []arrow.Field {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
 
 	"github.com/medtwin/medtwin/auth"
 	"github.com/medtwin/medtwin/store"
@@ -123,15 +122,20 @@ func (st *Stream) sources(ctx context.Context) ([]source, error) {
 }
 
 // Run streams the records: the store read runs in a goroutine of its own
-// (so reading and sending overlap), at most two records ahead. Each record
-// is audited (one entry per subject it starts) before out sees it; a failed
-// audit write ends the stream without the record. When out fails or ctx
-// ends, the read is cancelled and every record released before Run
-// returns.
+// (so reading and sending overlap), at most two records ahead. Before any
+// row is read, every subject of the stream's cohort is written to the
+// audit log (a subject whose rows the filters exclude is recorded too: the
+// log errs on the side of recording), so that no write competes with the
+// open scans for the store's connections; a failed audit write ends the
+// stream before any data. When out fails or ctx ends, the read is
+// cancelled and every record released before Run returns.
 func (st *Stream) Run(ctx context.Context, out func(arrow.Record) error) error {
 	s := st.s
 	s.active.Add(1)
 	defer s.active.Add(-1)
+	if err := st.audit(ctx); err != nil {
+		return err
+	}
 	srcs, err := st.sources(ctx)
 	if err != nil {
 		return err
@@ -160,9 +164,8 @@ func (st *Stream) Run(ctx context.Context, out func(arrow.Record) error) error {
 		}
 		errc <- err
 	}()
-	last := int64(-1)
 	for rec := range ch {
-		err := st.emit(ctx, rec, &last, out)
+		err := st.emit(rec, out)
 		rec.Release()
 		if err != nil {
 			cancel()
@@ -176,24 +179,43 @@ func (st *Stream) Run(ctx context.Context, out func(arrow.Record) error) error {
 	return <-errc
 }
 
-func (st *Stream) emit(ctx context.Context, rec arrow.Record, last *int64, out func(arrow.Record) error) error {
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	var entries []store.AuditEntry
+// auditChunk bounds the entries of one audit write.
+const auditChunk = 5000
+
+// audit writes one entry per subject of the stream's cohort.
+func (st *Stream) audit(ctx context.Context) error {
 	now := st.s.now()
-	runs(rec.Column(0).(*array.Int64), func(_, _ int, sid int64) {
-		if sid == *last {
-			return
+	var entries []store.AuditEntry
+	var werr error
+	flush := func() bool {
+		if len(entries) == 0 {
+			return true
 		}
-		*last = sid
+		if werr = st.s.store.WriteAudit(ctx, entries...); werr != nil {
+			werr = fmt.Errorf("flightsvc: audit log (data withheld): %w", werr)
+			return false
+		}
+		entries = entries[:0]
+		return true
+	}
+	err := st.s.eachSubject(ctx, st.r.Cohort, true, func(sid int64) bool {
 		entries = append(entries, store.AuditEntry{Time: now, Actor: st.p.Name, Role: string(st.p.Role), SubjectID: sid,
 			Action: st.action, Fields: st.fields, Detail: "request=" + st.id})
+		return len(entries) < auditChunk || flush()
 	})
-	if len(entries) > 0 {
-		if err := st.s.store.WriteAudit(ctx, entries...); err != nil {
-			return fmt.Errorf("flightsvc: audit log (data withheld): %w", err)
-		}
+	if err != nil {
+		return err
+	}
+	if werr != nil {
+		return werr
+	}
+	flush()
+	return werr
+}
+
+func (st *Stream) emit(rec arrow.Record, out func(arrow.Record) error) error {
+	if rec.NumRows() == 0 {
+		return nil
 	}
 	view, err := st.lens.apply(rec)
 	if err != nil {
