@@ -322,3 +322,23 @@ func TestMeanShiftNile(t *testing.T) {
 		t.Errorf("two values: %v", err)
 	}
 }
+
+func TestMarshalFinite(t *testing.T) {
+	p, _ := Wilson(0, 0)
+	b, err := p.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"x":0,"n":0,"estimate":null,"ci":{"lower":null,"upper":null}}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	type s struct {
+		A float64 `json:"a,omitempty"`
+		B float64 `json:"-"`
+		C float64
+	}
+	b, err = MarshalFinite(&s{A: 0, B: 1, C: math.Inf(1)})
+	if err != nil || string(b) != `{"C":null}` {
+		t.Errorf("got %s %v", b, err)
+	}
+}

@@ -22,9 +22,6 @@ func notYet(use, short string) *cobra.Command {
 func newServeCmd(a *app) *cobra.Command {
 	return notYet("serve", "Serve GraphQL, Arrow over HTTP, Flight and the web view")
 }
-func newEvaluateCmd(a *app) *cobra.Command {
-	return notYet("evaluate", "Agreement of an imaging AI tool with radiologists and outcomes")
-}
 func newAuditCmd(a *app) *cobra.Command {
 	return notYet("audit", "List the audit log of patient reads")
 }
