@@ -38,8 +38,12 @@ func Tables() []string {
 	return []string{TablePairs, TableAgreement, TableChangePoints, TableCategories, TableLabels}
 }
 
-func fstr(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true} }
-func ff64(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true} }
+func fstr(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
+}
+func ff64(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+}
 func fi64(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64} }
 func fts(name string) arrow.Field {
 	return arrow.Field{Name: name, Type: timeline.TimestampType, Nullable: true}

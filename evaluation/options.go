@@ -94,12 +94,12 @@ type Outcome struct {
 	Name string `json:"name"`
 	// Quantity is the tool's output the label is read from, Positive the
 	// rule that makes a study test-positive, Rule its description.
-	Quantity string                  `json:"quantity"`
+	Quantity string                                   `json:"quantity"`
 	Positive func(s *StudyValues) (positive, ok bool) `json:"-"`
-	Rule     string                  `json:"rule"`
-	Codes    []string                `json:"codes"` // patterns: a trailing * matches by prefix
-	Before   time.Duration           `json:"-"`
-	After    time.Duration           `json:"-"`
+	Rule     string                                   `json:"rule"`
+	Codes    []string                                 `json:"codes"` // patterns: a trailing * matches by prefix
+	Before   time.Duration                            `json:"-"`
+	After    time.Duration                            `json:"-"`
 	// CodeSource says where the code list comes from.
 	CodeSource string `json:"codeSource"`
 }

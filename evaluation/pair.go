@@ -12,13 +12,13 @@ import (
 // Pairing rules, in the order they are tried within one study and
 // quantity.
 const (
-	RuleTrackingUID   = "tracking-uid"
-	RuleTrackingID    = "tracking-id"
-	RuleOrganFeature  = "same-organ-feature"
-	RuleSitePosition  = "site-position"
-	RuleOnlyInOrgan   = "only-lesion-in-organ"
-	StatusPaired      = "paired"
-	StatusAIOnly      = "ai-only"
+	RuleTrackingUID     = "tracking-uid"
+	RuleTrackingID      = "tracking-id"
+	RuleOrganFeature    = "same-organ-feature"
+	RuleSitePosition    = "site-position"
+	RuleOnlyInOrgan     = "only-lesion-in-organ"
+	StatusPaired        = "paired"
+	StatusAIOnly        = "ai-only"
 	StatusReferenceOnly = "reference-only"
 )
 

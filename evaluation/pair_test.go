@@ -24,7 +24,7 @@ func TestPairingRules(t *testing.T) {
 	p.lesion("S1", st, "", "Brain", "", 12, 9, nil, "", "")
 	p.lesion("S1", st, "1.2.9", "Pancreas", "SNOMED//15776009", 8, 6, nil, "", "") // missed by the tool
 	// The tool's outputs.
-	p.ai("S1", st, "lesion_long_axis", "mm", 21, lesionAI, "1.0", "x", "1.2.1", "SNOMED//10200004")         // tracking UID
+	p.ai("S1", st, "lesion_long_axis", "mm", 21, lesionAI, "1.0", "x", "1.2.1", "SNOMED//10200004")        // tracking UID
 	p.ai("S1", st, "lesion_long_axis", "mm", 31.5, lesionAI, "1.0", "lesion-2", "", "SNOMED//39607008")    // tracking id
 	p.lesion("S1", st, "ai-7", "Kidney", "", 26, 17, []float64{103, 52, 21}, lesionAI, "1.0")              // position
 	p.lesion("S1", st, "ai-8", "Brain", "", 13, 9.5, nil, lesionAI, "1.0")                                 // only in organ

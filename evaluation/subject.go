@@ -393,4 +393,3 @@ func recistCases(v *twin.View, pairs []Pair, opt *Options) []CategoryCase {
 
 func itoa(i int) string     { return strconv.Itoa(i) }
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
