@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,33 +28,36 @@ const sampleProbes = 32
 
 // row is one event row of a batch, in the order appends process them.
 type row struct {
-	sid  int64 // subject after merge remapping
-	key  timeline.Key
-	i    int32 // row index in the record
-	hash int64
+	sid    int64  // subject after merge remapping
+	k0, k1 uint64 // the key as two big-endian words: cheap ordering
+	key    timeline.Key
+	i      int32 // row index in the record
+	hash   int64
 }
 
 func cmpRow(a, b row) int {
-	if a.sid != b.sid {
-		if a.sid < b.sid {
-			return -1
-		}
-		return 1
+	switch {
+	case a.sid != b.sid:
+		return cmp.Compare(a.sid, b.sid)
+	case a.k0 != b.k0:
+		return cmp.Compare(a.k0, b.k0)
+	case a.k1 != b.k1:
+		return cmp.Compare(a.k1, b.k1)
 	}
-	if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
-		return c
-	}
-	return int(a.i - b.i)
+	return cmp.Compare(a.i, b.i)
 }
 
 func cmpRowKey(r row, k rowKey) int {
 	if r.sid != k.sid {
-		if r.sid < k.sid {
-			return -1
-		}
-		return 1
+		return cmp.Compare(r.sid, k.sid)
 	}
 	return bytes.Compare(r.key[:], k.key[:])
+}
+
+func (r *row) setKey(k timeline.Key) {
+	r.key = k
+	r.k0 = binary.BigEndian.Uint64(k[:8])
+	r.k1 = binary.BigEndian.Uint64(k[8:])
 }
 
 // current is the stored current version of a record.
@@ -122,7 +127,7 @@ func newAppender(s *Store, cols *timeline.Columns, b *timeline.Batch) *appender 
 		e := cols.Event(i)
 		r := &a.rows[i]
 		r.i = int32(i)
-		r.key = e.Key
+		r.setKey(e.Key)
 		r.hash = int64(timeline.ContentHash(&e))
 		sid := cols.SubjectID.Value(i)
 		if _, ok := seen[sid]; !ok {
@@ -448,20 +453,24 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 }
 
 // collectCodes notes the (code, subject) pairs of written rows that the
-// code cache does not hold yet.
+// code cache does not hold yet. Rows come sorted by subject, and a subject
+// has few distinct codes in a batch: a short list per subject beats a map
+// lookup per row.
 func (a *appender) collectCodes(ins []pending) {
-	seen := make(map[codePair]struct{})
-	for _, p := range ins {
-		cp := codePair{a.cols.Code.Value(int(p.r.i)), p.r.sid}
-		if _, ok := seen[cp]; ok {
-			continue
-		}
-		seen[cp] = struct{}{}
-		if !a.s.codes.has(cp) {
-			cp.code = strings.Clone(cp.code)
-			a.newCodes = append(a.newCodes, cp)
+	var distinct []codePair
+	var group []string
+	for j := 0; j < len(ins); {
+		sid := ins[j].r.sid
+		group = group[:0]
+		for ; j < len(ins) && ins[j].r.sid == sid; j++ {
+			code := a.cols.Code.Value(int(ins[j].r.i))
+			if !slices.Contains(group, code) {
+				group = append(group, code)
+				distinct = append(distinct, codePair{code, sid})
+			}
 		}
 	}
+	a.newCodes = a.s.codes.missing(distinct)
 }
 
 // finish writes subject codes and detail rows.
@@ -518,7 +527,8 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		if !ok {
 			return 0, fmt.Errorf("%w: %s row %d has no event in its batch", store.ErrInvalid, t, i)
 		}
-		drows[i] = row{sid: sid, key: k, i: int32(i)}
+		drows[i] = row{sid: sid, i: int32(i)}
+		drows[i].setKey(k)
 	}
 	slices.SortFunc(drows, cmpRow)
 	// Imaging rows are keyed by event and series (migration 0002): an
@@ -529,11 +539,14 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		col := rec.Column(schema.FieldIndices("series_uid")[0]).(*array.String)
 		series = func(i int32) string { return col.Value(int(i)) }
 		conflict += ", series_uid"
-		slices.SortStableFunc(drows, func(x, y row) int {
-			if c := cmpRow(x, y); c != 0 {
+		slices.SortFunc(drows, func(x, y row) int {
+			if c := cmpRowKey(x, rowKey{y.sid, y.key}); c != 0 {
 				return c
 			}
-			return strings.Compare(series(x.i), series(y.i))
+			if c := strings.Compare(series(x.i), series(y.i)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.i, y.i) // batch order: the last row wins
 		})
 	}
 	keep := drows[:0]

@@ -48,6 +48,16 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return 0, err
 	}
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	// Fast path, no transaction: every identifier is known and names one
+	// subject (the usual case once a patient exists).
+	if sid, ok, err := s.resolveKnown(ctx, ids); err != nil {
+		return 0, fmt.Errorf("postgres: resolve: %w", err)
+	} else if ok {
+		return sid, nil
+	}
 	var subject int64
 	err := s.retryTx(ctx, func(tx pgx.Tx, _ int) error {
 		if err := s.lockIdentifiers(ctx, tx, ids); err != nil {
@@ -99,6 +109,25 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 		return 0, fmt.Errorf("postgres: resolve: %w", err)
 	}
 	return subject, nil
+}
+
+// resolveKnown returns the subject when every identifier is known and all
+// name the same subject.
+func (s *Store) resolveKnown(ctx context.Context, ids []timeline.Identifier) (int64, bool, error) {
+	systems := make([]string, len(ids))
+	values := make([]string, len(ids))
+	for i, id := range ids {
+		systems[i], values[i] = id.System, id.Value
+	}
+	var n, distinct int
+	var sid *int64
+	err := s.pool.QueryRow(ctx, `SELECT count(i.subject_id), count(DISTINCT i.subject_id), min(i.subject_id)
+		FROM unnest($1::text[], $2::text[]) AS k(system, value)
+		LEFT JOIN identifiers i ON i.system = k.system AND i.value = k.value`, systems, values).Scan(&n, &distinct, &sid)
+	if err != nil || sid == nil {
+		return 0, false, err
+	}
+	return *sid, n == len(ids) && distinct == 1, nil
 }
 
 // Lookup implements store.Store.

@@ -69,6 +69,11 @@ func (s *Store) recluster(ctx context.Context) (int64, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		steps := []string{
 			fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, %d)`, s.ns, lockMaintain),
+			// Appends take the merge lock shared before they touch events:
+			// holding it exclusively drains them and keeps new ones out, so
+			// none holds a lock on events that the swap would wait for while
+			// it waits for the rewrite (a deadlock).
+			fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, %d)`, s.ns, lockMerge),
 			`SET LOCAL work_mem = '256MB'`,
 			`SET LOCAL maintenance_work_mem = '512MB'`,
 			// Readers go on; writers wait until the swap.

@@ -279,11 +279,18 @@ func newCodeCache(limit int) *codeCache {
 	return &codeCache{limit: limit, m: make(map[codePair]struct{})}
 }
 
-func (c *codeCache) has(p codePair) bool {
+// missing returns the pairs of ps the cache does not hold, with their
+// codes copied (ps may alias Arrow buffers).
+func (c *codeCache) missing(ps []codePair) []codePair {
+	var out []codePair
 	c.mu.Lock()
-	_, ok := c.m[p]
-	c.mu.Unlock()
-	return ok
+	defer c.mu.Unlock()
+	for _, p := range ps {
+		if _, ok := c.m[p]; !ok {
+			out = append(out, codePair{strings.Clone(p.code), p.subject})
+		}
+	}
+	return out
 }
 
 func (c *codeCache) add(ps []codePair) {

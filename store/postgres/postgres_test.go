@@ -5,15 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/medtwin/medtwin/internal/benchdata"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/store/postgres"
 	"github.com/medtwin/medtwin/store/storetest"
+	"github.com/medtwin/medtwin/timeline"
 )
 
 // envURL names the variable holding the test database URL.
@@ -82,4 +85,87 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, clock func() time.Time) store.Store {
 		return open(t, postgres.WithClock(clock))
 	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	testURL(b)
+	storetest.Bench(b, func(b *testing.B) store.Store { return open(b) })
+}
+
+// Reads and appends go on while Maintain rewrites and swaps the events
+// table: prepared statements re-plan against the new table, appends wait
+// for the swap, nothing is lost.
+func TestMaintainConcurrent(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	spec := benchdata.Spec{Patients: 20, Events: 100, BatchRows: 300}
+	ids := make([]int64, spec.Patients)
+	for p := range ids {
+		sid, err := s.Resolve(ctx, benchdata.Identifier(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[p] = sid
+	}
+	appendAll := func(spec benchdata.Spec) error {
+		return spec.Batches(ids, func(b *timeline.Batch) error {
+			defer b.Release()
+			_, err := s.Append(ctx, b)
+			return err
+		})
+	}
+	if err := appendAll(spec); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // reader
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			rr, err := s.Timeline(ctx, ids[i%len(ids)], store.Filter{})
+			if err == nil {
+				_, err = timeline.ReadAll(rr)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Add(1)
+	go func() { // appender: a second wave of events
+		defer wg.Done()
+		more := benchdata.Spec{Patients: 20, Events: 200, BatchRows: 300}
+		err := more.Batches(ids, func(b *timeline.Batch) error {
+			defer b.Release()
+			_, err := s.Append(ctx, b)
+			return err
+		})
+		if err != nil {
+			errs <- err
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		if err := s.Maintain(ctx); err != nil {
+			t.Fatalf("Maintain: %v", err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n, err := s.Count(ctx, store.Cohort{}, store.Filter{})
+	if err != nil || n != 20*200 {
+		t.Fatalf("after concurrent maintain: %d events, %v; want %d", n, err, 20*200)
+	}
 }

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -243,16 +245,51 @@ func (a *appender) lookup(cols *timeline.Columns, subjects []int64, idx []int, c
 	return rows.Err()
 }
 
+// flushEvents inserts the pending rows in primary-key order (b-tree pages
+// are visited once, in order, rather than at random for time-ordered
+// input), in multi-row statements: the full-size statement is prepared once
+// per batch. OR FAIL: the rows were checked against the store, and a
+// constraint error fails the whole transaction anyway, so SQLite needs no
+// statement journal.
 func (a *appender) flushEvents() error {
 	rows := a.pending
+	sort.Slice(rows, func(i, j int) bool {
+		si, sj := rows[i][0].(int64), rows[j][0].(int64)
+		if si != sj {
+			return si < sj
+		}
+		if c := bytes.Compare(rows[i][1].([]byte), rows[j][1].([]byte)); c != 0 {
+			return c < 0
+		}
+		return rows[i][2].(int64) < rows[j][2].(int64)
+	})
+	const prefix = "INSERT OR FAIL INTO events (" + eventCols + ") VALUES "
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, insertChunk*nEventCols)
 	for start := 0; start < len(rows); start += insertChunk {
 		end := min(start+insertChunk, len(rows))
 		chunk := rows[start:end]
-		args := make([]any, 0, len(chunk)*nEventCols)
+		args = args[:0]
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if _, err := a.tx.ExecContext(a.ctx, multiInsert("INSERT INTO events ("+eventCols+") VALUES ", nEventCols, len(chunk)), args...); err != nil {
+		var err error
+		if len(chunk) == insertChunk {
+			if full == nil {
+				if full, err = a.tx.PrepareContext(a.ctx, multiInsert(prefix, nEventCols, insertChunk)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(a.ctx, args...)
+		} else {
+			_, err = a.tx.ExecContext(a.ctx, multiInsert(prefix, nEventCols, len(chunk)), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -16,7 +18,12 @@ import (
 
 const (
 	defaultBatchRows = 64 * 1024
-	selectEvents     = `SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version FROM events e`
+	selectEvents     = `SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version, e.rev FROM events e`
+	// Rows come in primary-key order (subject, record key, rev): no SQLite
+	// sorter, which costs more than the rest of a timeline read and, for a
+	// cohort scan, would sort the whole result before the first row. The
+	// reader sorts each subject's rows itself (see subjectSorter).
+	byPrimaryKey = ` ORDER BY e.subject_id, e.record_key, e.rev`
 )
 
 // Timeline implements store.Store.
@@ -24,7 +31,7 @@ func (s *Store) Timeline(ctx context.Context, subject int64, f store.Filter) (ar
 	q := newQuery()
 	q.Add("e.subject_id = " + q.Bind(subject))
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.time, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
 }
 
 // Scan implements store.Store.
@@ -32,7 +39,7 @@ func (s *Store) Scan(ctx context.Context, c store.Cohort, f store.Filter) (array
 	q := newQuery()
 	q.Cohort("e", c, "events", "subject_codes")
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.subject_id, e.time, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
 }
 
 // Count implements store.Store.
@@ -61,19 +68,25 @@ func (s *Store) queryEvents(ctx context.Context, query string, args []any, batch
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read events: %w", err)
 	}
-	return &eventReader{rows: rows, b: timeline.NewBuilder(memory.DefaultAllocator), batch: batchRows, refs: 1}, nil
+	return &eventReader{rows: rows, group: timeline.NewBuilder(memory.DefaultAllocator), b: timeline.NewBuilder(memory.DefaultAllocator), batch: batchRows, refs: 1}, nil
 }
 
-// eventReader streams query rows into EventSchema records of at most batch
-// rows.
+// eventReader streams query rows (in primary-key order) into EventSchema
+// records of at most batch rows, each subject's rows sorted by time (static
+// first), code, record key and rev.
 type eventReader struct {
 	rows  *sql.Rows
-	b     *timeline.Builder
+	group *timeline.Builder // the current subject's rows, as read
+	revs  []int64
+	b     *timeline.Builder // output, sorted
 	batch int
-	rec   arrow.Record
-	err   error
-	done  bool
-	refs  int64
+	// pending: a sorted group not yet fully copied to the output.
+	pending *sortedGroup
+	subject int64
+	rec     arrow.Record
+	err     error
+	eof     bool
+	refs    int64
 }
 
 func (r *eventReader) Retain() { atomic.AddInt64(&r.refs, 1) }
@@ -83,7 +96,12 @@ func (r *eventReader) Release() {
 			r.rec.Release()
 			r.rec = nil
 		}
+		if r.pending != nil {
+			r.pending.rec.Release()
+			r.pending = nil
+		}
 		r.rows.Close()
+		r.group.Release()
 		r.b.Release()
 	}
 }
@@ -96,60 +114,185 @@ func (r *eventReader) Next() bool {
 		r.rec.Release()
 		r.rec = nil
 	}
-	if r.done {
+	for r.b.Len() < r.batch {
+		if r.pending != nil {
+			if r.pending.copyTo(r.b, r.batch-r.b.Len()) {
+				r.pending.rec.Release()
+				r.pending = nil
+			}
+			continue
+		}
+		if r.eof {
+			break
+		}
+		if !r.readGroup() {
+			break
+		}
+	}
+	if r.err != nil || r.b.Len() == 0 {
 		return false
 	}
-	c := r.b.Columns()
+	r.rec = r.b.NewRecord()
+	return true
+}
+
+// readGroup reads the rows of the next subject and makes them the pending
+// sorted group; false at the end or on an error.
+func (r *eventReader) readGroup() bool {
+	c := r.group.Columns()
 	var (
-		subject, kind                                     int64
+		subject, kind, rev                                int64
 		tm, end, superseded, available, recorded, version sql.NullInt64
 		num                                               sql.NullFloat64
 		code, text, unit, source                          sql.RawBytes
 		key                                               sql.RawBytes
 	)
-	n := 0
-	for n < r.batch && r.rows.Next() {
-		if err := r.rows.Scan(&subject, &tm, &code, &num, &text, &unit, &kind, &end, &source, &key, &superseded, &available, &recorded, &version); err != nil {
+	r.revs = r.revs[:0]
+	for {
+		if !r.rows.Next() {
+			r.eof = true
+			if err := r.rows.Err(); err != nil {
+				r.err = fmt.Errorf("sqlite: read events: %w", err)
+				return false
+			}
+			break
+		}
+		if err := r.rows.Scan(&subject, &tm, &code, &num, &text, &unit, &kind, &end, &source, &key, &superseded, &available, &recorded, &version, &rev); err != nil {
 			r.err = fmt.Errorf("sqlite: read events: %w", err)
-			r.done = true
+			r.eof = true
 			return false
 		}
-		c.SubjectID.Append(subject)
-		appendTime(c.Time, tm)
-		c.Code.BinaryBuilder.Append(code)
-		if num.Valid {
-			c.Value.Append(num.Float64)
+		if r.group.Len() > 0 && subject != r.subject {
+			// The row starts the next subject: keep it for the next group.
+			g := r.finishGroup()
+			r.subject = subject
+			r.appendRow(&c, subject, tm, code, num, text, unit, kind, end, source, key, superseded, available, recorded, version, rev)
+			r.pending = g
+			return true
+		}
+		r.subject = subject
+		r.appendRow(&c, subject, tm, code, num, text, unit, kind, end, source, key, superseded, available, recorded, version, rev)
+	}
+	if r.group.Len() == 0 {
+		return false
+	}
+	r.pending = r.finishGroup()
+	return true
+}
+
+func (r *eventReader) appendRow(c *timeline.ColumnBuilders, subject int64, tm sql.NullInt64, code sql.RawBytes, num sql.NullFloat64,
+	text, unit sql.RawBytes, kind int64, end sql.NullInt64, source, key sql.RawBytes,
+	superseded, available, recorded, version sql.NullInt64, rev int64) {
+	c.SubjectID.Append(subject)
+	appendTime(c.Time, tm)
+	c.Code.BinaryBuilder.Append(code)
+	if num.Valid {
+		c.Value.Append(num.Float64)
+	} else {
+		c.Value.AppendNull()
+	}
+	appendBytes(c.Text, text)
+	appendBytes(c.Unit, unit)
+	c.Kind.Append(int8(kind - 1))
+	appendTime(c.EndTime, end)
+	appendBytes(c.Source, source)
+	c.Key.Append(key)
+	appendTime(c.SupersededAt, superseded)
+	appendTime(c.AvailableAt, available)
+	appendTime(c.RecordedAt, recorded)
+	if version.Valid {
+		c.Version.Append(version.Int64)
+	} else {
+		c.Version.AppendNull()
+	}
+	r.revs = append(r.revs, rev)
+}
+
+// finishGroup turns the rows read so far into a sorted group.
+func (r *eventReader) finishGroup() *sortedGroup {
+	rec := r.group.NewRecord()
+	cols, _ := timeline.ColumnsOf(rec) // our own schema: cannot fail
+	g := &sortedGroup{rec: rec, cols: cols, perm: make([]int, rec.NumRows())}
+	revs := r.revs
+	for i := range g.perm {
+		g.perm[i] = i
+	}
+	sort.Slice(g.perm, func(x, y int) bool {
+		i, j := g.perm[x], g.perm[y]
+		ti, tj := cols.Time.IsNull(i), cols.Time.IsNull(j)
+		switch {
+		case ti != tj:
+			return ti // static rows first
+		case !ti && cols.Time.Value(i) != cols.Time.Value(j):
+			return cols.Time.Value(i) < cols.Time.Value(j)
+		}
+		if ci, cj := cols.Code.Value(i), cols.Code.Value(j); ci != cj {
+			return ci < cj
+		}
+		if c := bytes.Compare(cols.Key.Value(i), cols.Key.Value(j)); c != 0 {
+			return c < 0
+		}
+		return revs[i] < revs[j]
+	})
+	r.revs = r.revs[:0]
+	return g
+}
+
+// sortedGroup is one subject's rows and the order to emit them in.
+type sortedGroup struct {
+	rec  arrow.Record
+	cols *timeline.Columns
+	perm []int
+	next int
+}
+
+// copyTo appends up to n rows to b in sorted order; true when all are out.
+func (g *sortedGroup) copyTo(b *timeline.Builder, n int) bool {
+	c := b.Columns()
+	src := g.cols
+	for ; n > 0 && g.next < len(g.perm); n-- {
+		i := g.perm[g.next]
+		g.next++
+		c.SubjectID.Append(src.SubjectID.Value(i))
+		copyTime(c.Time, src.Time, i)
+		c.Code.Append(src.Code.Value(i))
+		if src.Value.IsValid(i) {
+			c.Value.Append(src.Value.Value(i))
 		} else {
 			c.Value.AppendNull()
 		}
-		appendBytes(c.Text, text)
-		appendBytes(c.Unit, unit)
-		c.Kind.Append(int8(kind - 1))
-		appendTime(c.EndTime, end)
-		appendBytes(c.Source, source)
-		c.Key.Append(key)
-		appendTime(c.SupersededAt, superseded)
-		appendTime(c.AvailableAt, available)
-		appendTime(c.RecordedAt, recorded)
-		if version.Valid {
-			c.Version.Append(version.Int64)
+		copyString(c.Text, src.Text, i)
+		copyString(c.Unit, src.Unit, i)
+		c.Kind.Append(int8(src.Kind(i)) - 1)
+		copyTime(c.EndTime, src.EndTime, i)
+		copyString(c.Source, src.Source, i)
+		c.Key.Append(src.Key.Value(i))
+		copyTime(c.SupersededAt, src.Superseded, i)
+		copyTime(c.AvailableAt, src.Available, i)
+		copyTime(c.RecordedAt, src.Recorded, i)
+		if src.Version.IsValid(i) {
+			c.Version.Append(src.Version.Value(i))
 		} else {
 			c.Version.AppendNull()
 		}
-		n++
 	}
-	if n < r.batch {
-		r.done = true
-		if err := r.rows.Err(); err != nil {
-			r.err = fmt.Errorf("sqlite: read events: %w", err)
-			return false
-		}
+	return g.next == len(g.perm)
+}
+
+func copyTime(b *array.TimestampBuilder, a *array.Timestamp, i int) {
+	if a.IsNull(i) {
+		b.AppendNull()
+	} else {
+		b.Append(a.Value(i))
 	}
-	if n == 0 {
-		return false
+}
+
+func copyString(b *array.StringBuilder, a *array.String, i int) {
+	if a.IsNull(i) {
+		b.AppendNull()
+	} else {
+		b.Append(a.Value(i))
 	}
-	r.rec = r.b.NewRecord()
-	return true
 }
 
 func appendTime(b *array.TimestampBuilder, v sql.NullInt64) {

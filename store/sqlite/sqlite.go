@@ -171,6 +171,16 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 	if err := sqlq.CheckIdentifiers(ids); err != nil {
 		return 0, err
 	}
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	// Fast path, without the write lock: every identifier is known and
+	// names one subject (the usual case once a patient exists).
+	if sid, ok, err := s.resolveKnown(ctx, ids); err != nil {
+		return 0, fmt.Errorf("sqlite: resolve: %w", err)
+	} else if ok {
+		return sid, nil
+	}
 	var subject int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		found := map[int64]bool{}
@@ -214,6 +224,27 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 		return 0, fmt.Errorf("sqlite: resolve: %w", err)
 	}
 	return subject, nil
+}
+
+// resolveKnown returns the subject when every identifier is known and all
+// name the same subject.
+func (s *Store) resolveKnown(ctx context.Context, ids []timeline.Identifier) (int64, bool, error) {
+	var subject int64
+	for i, id := range ids {
+		var sid int64
+		err := s.db.QueryRowContext(ctx, `SELECT subject_id FROM identifiers WHERE system = ? AND value = ?`, id.System, id.Value).Scan(&sid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if i > 0 && sid != subject {
+			return 0, false, nil
+		}
+		subject = sid
+	}
+	return subject, true, nil
 }
 
 // Lookup implements store.Store.

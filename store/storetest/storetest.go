@@ -633,8 +633,9 @@ func testImagingSeriesRows(t *testing.T, open Opener) {
 	if res := write(row("1.2.3.1", 100), row("1.2.3.2", 3), fr); res.Details != 3 {
 		t.Fatalf("first append: %+v", res)
 	}
-	// A later ingest of one series replaces that series' row only.
-	write(row("1.2.3.2", 4))
+	// A later ingest of one series replaces that series' row only; within
+	// one batch, the last row of a series wins.
+	write(row("1.2.3.2", 9), row("1.2.3.1", 100), row("1.2.3.2", 4))
 	rr, err := s.Details(ctx, timeline.Imaging, store.Cohort{SubjectIDs: []int64{sid}}, store.Filter{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench-scale: a synthetic cohort of 10,000 and then 100,000 patients with about
+# 1,000 events each (CT pixel data for about 50 patients only) ingested into
+# PostgreSQL (database medtwin_scale, dropped and recreated for each size), then
+# read back. Prints, per size: generation time, ingest time and events/s per
+# stage (FHIR, genomics, imaging AI table, DICOM, maintain), database size,
+# per-patient history latency p50/p99 (store, and GraphQL when `medtwin serve`
+# exists), and cohort-scan rows/s for 10 % of the patients. Not part of CI.
+#
+# Environment: SIZES ("10000 100000"), EVENTS (1000), WORK (/tmp/medtwin-scale:
+# cohorts are kept there and reused), PG (postgres://postgres@127.0.0.1:5432),
+# REQUESTS (400), CLIENTS (4). Results: $WORK/results.jsonl, one line per size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"10000 100000"}
+EVENTS=${EVENTS:-1000}
+WORK=${WORK:-/tmp/medtwin-scale}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+DB=medtwin_scale
+DSN="$PG/$DB?sslmode=disable"
+REQUESTS=${REQUESTS:-400}
+CLIENTS=${CLIENTS:-4}
+BIN=./bin/medtwin
+
+for tool in psql jq; do
+  command -v $tool >/dev/null || { echo "bench-scale: $tool is needed (apt-get install -y postgresql-client jq)"; exit 1; }
+done
+[ -x "$BIN" ] || go build -o "$BIN" ./cmd/medtwin
+mkdir -p "$WORK"
+RESULTS="$WORK/results.jsonl"
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc; }
+
+for N in $SIZES; do
+  dir="$WORK/cohort-$N"
+  gen=0
+  if [ ! -f "$dir/truth.json" ]; then
+    rm -rf "$dir"
+    frac=$(echo "scale=6; x=50/$N; if (x>1) x=1; x" | bc)
+    echo "== $N patients: generating ($EVENTS events/patient, pixel data for a share of $frac)"
+    t0=$(now)
+    $BIN synth -q --patients "$N" --seed 1 --out "$dir" --gzip --events-per-patient "$EVENTS" --ct-fraction "$frac" --json > "$WORK/synth-$N.json"
+    gen=$(secs "$t0" "$(now)")
+  fi
+  cohort_bytes=$(du -sb "$dir" | cut -f1)
+  echo "== $N patients: ingesting into $DB"
+  psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+  stages='{}'
+  for stage in fhir genomics imaging-ai dicom; do
+    t0=$(now)
+    $BIN -q --db "$DSN" ingest --json --samples "$dir/manifest.csv" "$dir/$stage" > "$WORK/ingest-$N-$stage.json" || {
+      rc=$?; [ $rc -eq 3 ] || { echo "bench-scale: ingest of $stage failed ($rc)"; exit 1; }; }
+    el=$(secs "$t0" "$(now)")
+    ins=$(jq '[.files[].inserted] | add // 0' "$WORK/ingest-$N-$stage.json")
+    rej=$(jq '[.files[].rejected] | add // 0' "$WORK/ingest-$N-$stage.json")
+    files=$(jq '.files | length' "$WORK/ingest-$N-$stage.json")
+    rate=$(echo "scale=0; $ins / $el" | bc)
+    printf '   %-11s %8d files %11d events %6.1f s %9d events/s %d rejected\n' "$stage" "$files" "$ins" "$el" "$rate" "$rej"
+    stages=$(jq -c --arg s "$stage" --argjson f "$files" --argjson i "$ins" --argjson r "$rej" --argjson t "$el" \
+      '. + {($s): {files: $f, events: $i, rejected: $r, seconds: $t, eventsPerSecond: ($i / $t)}}' <<<"$stages")
+  done
+  t0=$(now)
+  $BIN -q --db "$DSN" maintain >/dev/null
+  el=$(secs "$t0" "$(now)")
+  printf '   %-11s %6.1f s\n' maintain "$el"
+  stages=$(jq -c --argjson t "$el" '. + {maintain: {seconds: $t}}' <<<"$stages")
+  dbsize=$(psql "$DSN" -qAtc "SELECT pg_database_size('$DB')")
+  tables=$(psql "$DSN" -qAtc "SELECT coalesce(json_object_agg(relname, pg_total_relation_size(c.oid)), '{}') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
+  echo "   database   $(echo "scale=1; $dbsize / 1000000" | bc) MB"
+
+  # GraphQL, when this build serves it.
+  gqlargs=()
+  serve_pid=""
+  if $BIN serve --help >/dev/null 2>&1 && ! $BIN serve --help 2>&1 | grep -q "not yet"; then
+    printf 'token,role,name\nscale-bench-token,clinician,scale bench\n' > "$WORK/tokens.csv"
+    $BIN -q --db "$DSN" serve --addr 127.0.0.1:18080 --tokens "$WORK/tokens.csv" > "$WORK/serve-$N.log" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:18080/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+    gqlargs=(--graphql http://127.0.0.1:18080/graphql --token scale-bench-token)
+  fi
+  read=$(go run ./scripts/scalebench --db "$DSN" --requests "$REQUESTS" --clients "$CLIENTS" "${gqlargs[@]}")
+  [ -n "$serve_pid" ] && kill "$serve_pid" && wait "$serve_pid" 2>/dev/null || true
+  echo "$read" | jq -r '"   history    store p50 \(.storePatientHistory.p50Ms) ms, p99 \(.storePatientHistory.p99Ms) ms (\(.storePatientHistory.meanRows|floor) events)" +
+    (if .graphqlPatientHistory then "; GraphQL p50 \(.graphqlPatientHistory.p50Ms) ms, p99 \(.graphqlPatientHistory.p99Ms) ms" else "; GraphQL: no serve in this build" end)'
+  echo "$read" | jq -r '"   scan 10 %  \(.storeCohortScan.rows) rows in \(.storeCohortScan.seconds*10|floor/10) s = \(.storeCohortScan.rowsPerSecond|floor) rows/s"'
+  jq -nc --argjson n "$N" --argjson ev "$EVENTS" --argjson gen "$gen" --argjson cb "$cohort_bytes" --argjson st "$stages" \
+    --argjson db "$dbsize" --argjson tb "$tables" --argjson rd "$read" --arg when "$(date -u +%FT%TZ)" --arg host "$(nproc) cores" \
+    '{patients: $n, eventsPerPatient: $ev, generateSeconds: $gen, cohortBytes: $cb, ingest: $st, databaseBytes: $db, tables: $tb, read: $rd, measured: $when, machine: $host}' >> "$RESULTS"
+done
+echo "results: $RESULTS"
