@@ -118,6 +118,11 @@ func loadViews(ctx context.Context, s store.Store, subjects []int64, o *Options)
 			return nil, fmt.Errorf("evaluation: writing the audit log: %w", err)
 		}
 	}
+	if o.OnRead != nil {
+		if err := o.OnRead(subjects); err != nil {
+			return nil, err
+		}
+	}
 	events := map[int64][]timeline.Event{}
 	rr, err := s.Scan(ctx, cohort, f)
 	if err != nil {

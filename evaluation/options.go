@@ -47,6 +47,10 @@ type Options struct {
 	// patient whose data the evaluation reads (SubjectID, Time and Fields
 	// filled in), before the data is used.
 	Audit *store.AuditEntry
+	// OnRead, when set, is called with every chunk of patients before
+	// their data is read (a server records them for its own audit log);
+	// an error stops the evaluation.
+	OnRead func(subjects []int64) error
 }
 
 // DefaultOptions returns the documented defaults for a tool.

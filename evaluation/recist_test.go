@@ -10,18 +10,8 @@ import (
 // SD); the tool measures each target 1 mm smaller (34 mm, −32 %, PR): the
 // category changes at the follow-up the tool measured.
 func TestRECISTCategoryChange(t *testing.T) {
-	p := &patient{subject: 1}
 	base, follow := day0(2024, 1, 10), day0(2024, 3, 10)
-	for _, s := range []struct {
-		uid       string
-		when      time.Time
-		rad, tool float64
-	}{{"B", base, 25, 25}, {"F", follow, 18, 17}} {
-		p.lesion(s.uid, s.when, "1.9.1", "Liver structure", "SNOMED//10200004", s.rad, s.rad*0.7, nil, "", "")
-		p.lesion(s.uid, s.when, "1.9.2", "Lung structure", "SNOMED//39607008", s.rad, s.rad*0.7, nil, "", "")
-		p.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t1", "1.9.1", "")
-		p.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t2", "1.9.2", "")
-	}
+	p := twoAssessments(1, base, follow, 18, 17)
 	rep := evaluate(t, DefaultOptions(lesionAI), p)
 	var cases []CategoryCase
 	for _, c := range rep.CategoryCases {
@@ -47,17 +37,7 @@ func TestRECISTCategoryChange(t *testing.T) {
 	}
 
 	// A tool measuring 1 mm larger (38 mm, −24 %): SD for both, no change.
-	q := &patient{subject: 2}
-	for _, s := range []struct {
-		uid       string
-		when      time.Time
-		rad, tool float64
-	}{{"B", base, 25, 25}, {"F", follow, 18, 19}} {
-		q.lesion(s.uid, s.when, "1.9.1", "Liver structure", "SNOMED//10200004", s.rad, s.rad*0.7, nil, "", "")
-		q.lesion(s.uid, s.when, "1.9.2", "Lung structure", "SNOMED//39607008", s.rad, s.rad*0.7, nil, "", "")
-		q.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t1", "1.9.1", "")
-		q.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t2", "1.9.2", "")
-	}
+	q := twoAssessments(2, base, follow, 18, 19)
 	rep = evaluate(t, DefaultOptions(lesionAI), q)
 	n := 0
 	for _, c := range rep.CategoryCases {
@@ -71,4 +51,22 @@ func TestRECISTCategoryChange(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d RECIST cases, want 1", n)
 	}
+}
+
+// twoAssessments builds a patient with two targets (liver, lung) read at
+// baseline (25 mm each) and at follow-up (rad mm each by the radiologist,
+// tool mm each by the tool).
+func twoAssessments(subject int64, base, follow time.Time, rad, tool float64) *patient {
+	p := &patient{subject: subject}
+	for _, s := range []struct {
+		uid       string
+		when      time.Time
+		rad, tool float64
+	}{{"B", base, 25, 25}, {"F", follow, rad, tool}} {
+		p.lesion(s.uid, s.when, "1.9.1", "Liver structure", "SNOMED//10200004", s.rad, s.rad*0.7, nil, "", "")
+		p.lesion(s.uid, s.when, "1.9.2", "Lung structure", "SNOMED//39607008", s.rad, s.rad*0.7, nil, "", "")
+		p.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t1", "1.9.1", "")
+		p.ai(s.uid, s.when, "lesion_long_axis", "mm", s.tool, lesionAI, "3", "t2", "1.9.2", "")
+	}
+	return p
 }
