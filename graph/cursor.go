@@ -28,6 +28,15 @@ const (
 	scopeTwinVolume
 	scopeTwinTrends
 	scopeTwinTransitions
+	scopePneuEpisodes
+	scopePneuEvidence
+	scopePneuCT
+	scopeOncCancers
+	scopeOncCourses
+	scopeOncTimePoints
+	scopeOncLines
+	scopeOncMarkers
+	scopeOncMarkerSeries
 )
 
 var errCursor = errors.New("invalid cursor")

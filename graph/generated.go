@@ -33,9 +33,13 @@ type ResolverRoot interface {
 	LabSeries() LabSeriesResolver
 	LiverImaging() LiverImagingResolver
 	LiverTwin() LiverTwinResolver
+	OncologyTwin() OncologyTwinResolver
 	Patient() PatientResolver
+	PneumoniaEpisode() PneumoniaEpisodeResolver
 	Query() QueryResolver
+	ResponseCourse() ResponseCourseResolver
 	ScoreSeries() ScoreSeriesResolver
+	TumorMarker() TumorMarkerResolver
 }
 
 type DirectiveRoot struct {
@@ -65,6 +69,36 @@ type ComplexityRoot struct {
 	CTLiverEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Cancer struct {
+		Abatement    func(childComplexity int) int
+		Category     func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Display      func(childComplexity int) int
+		EventRef     func(childComplexity int) int
+		Histology    func(childComplexity int) int
+		Onset        func(childComplexity int) int
+		RecognisedBy func(childComplexity int) int
+		Site         func(childComplexity int) int
+	}
+
+	CancerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CancerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Encounter struct {
+		Code     func(childComplexity int) int
+		End      func(childComplexity int) int
+		EventRef func(childComplexity int) int
+		Start    func(childComplexity int) int
 	}
 
 	Event struct {
@@ -291,6 +325,31 @@ type ComplexityRoot struct {
 		Trends      func(childComplexity int, first *int, after *string) int
 	}
 
+	LungCT struct {
+		ConsolidationPct func(childComplexity int) int
+		GgoPct           func(childComplexity int) int
+		Inputs           func(childComplexity int) int
+		InvolvementPct   func(childComplexity int) int
+		LeftPct          func(childComplexity int) int
+		RightPct         func(childComplexity int) int
+		Severity         func(childComplexity int) int
+		SeverityGrade    func(childComplexity int) int
+		SeverityScore    func(childComplexity int) int
+		Study            func(childComplexity int) int
+		Time             func(childComplexity int) int
+	}
+
+	LungCTConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LungCTEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Measure struct {
 		Input func(childComplexity int) int
 		Time  func(childComplexity int) int
@@ -309,6 +368,16 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	OncologyTwin struct {
+		Cancers  func(childComplexity int, first *int, after *string) int
+		Courses  func(childComplexity int, first *int, after *string) int
+		Lines    func(childComplexity int, first *int, after *string) int
+		Markers  func(childComplexity int, first *int, after *string) int
+		Notes    func(childComplexity int) int
+		Response func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -317,18 +386,20 @@ type ComplexityRoot struct {
 	}
 
 	Patient struct {
-		BirthDate      func(childComplexity int) int
-		Deceased       func(childComplexity int) int
-		DeceasedAt     func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Identifiers    func(childComplexity int, first *int, after *string) int
-		ImagingStudies func(childComplexity int, asOf *time.Time, first *int, after *string) int
-		Labs           func(childComplexity int, codes []string, concepts []string, from *time.Time, to *time.Time, asOf *time.Time, first *int, after *string) int
-		LiverTwin      func(childComplexity int, asOf *time.Time) int
-		Pseudonymised  func(childComplexity int) int
-		Sex            func(childComplexity int) int
-		Timeline       func(childComplexity int, from *time.Time, to *time.Time, kinds []model.EventKind, codes []string, asOf *time.Time, knownBy *time.Time, first *int, after *string, last *int, before *string) int
-		Variants       func(childComplexity int, genes []string, asOf *time.Time, first *int, after *string) int
+		BirthDate         func(childComplexity int) int
+		Deceased          func(childComplexity int) int
+		DeceasedAt        func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Identifiers       func(childComplexity int, first *int, after *string) int
+		ImagingStudies    func(childComplexity int, asOf *time.Time, first *int, after *string) int
+		Labs              func(childComplexity int, codes []string, concepts []string, from *time.Time, to *time.Time, asOf *time.Time, first *int, after *string) int
+		LiverTwin         func(childComplexity int, asOf *time.Time) int
+		OncologyTwin      func(childComplexity int, asOf *time.Time) int
+		PneumoniaEpisodes func(childComplexity int, asOf *time.Time, first *int, after *string) int
+		Pseudonymised     func(childComplexity int) int
+		Sex               func(childComplexity int) int
+		Timeline          func(childComplexity int, from *time.Time, to *time.Time, kinds []model.EventKind, codes []string, asOf *time.Time, knownBy *time.Time, first *int, after *string, last *int, before *string) int
+		Variants          func(childComplexity int, genes []string, asOf *time.Time, first *int, after *string) int
 	}
 
 	PatientConnection struct {
@@ -342,6 +413,59 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PneumoniaEpisode struct {
+		Admission    func(childComplexity int) int
+		Ct           func(childComplexity int, first *int, after *string) int
+		Curb65       func(childComplexity int) int
+		End          func(childComplexity int) int
+		EndBasis     func(childComplexity int) int
+		Evidence     func(childComplexity int, first *int, after *string) int
+		Outcomes     func(childComplexity int) int
+		Presentation func(childComplexity int) int
+		Psi          func(childComplexity int) int
+		Spo2Nadir    func(childComplexity int) int
+		Start        func(childComplexity int) int
+		Trajectories func(childComplexity int) int
+	}
+
+	PneumoniaEpisodeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PneumoniaEpisodeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PneumoniaEvidence struct {
+		Code     func(childComplexity int) int
+		End      func(childComplexity int) int
+		EventRef func(childComplexity int) int
+		Source   func(childComplexity int) int
+		Time     func(childComplexity int) int
+	}
+
+	PneumoniaEvidenceConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PneumoniaEvidenceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PneumoniaOutcomes struct {
+		Death30d         func(childComplexity int) int
+		DeathTime        func(childComplexity int) int
+		IcuTime          func(childComplexity int) int
+		IcuTransfer      func(childComplexity int) int
+		LengthOfStayDays func(childComplexity int) int
+	}
+
 	Provenance struct {
 		RecordKey     func(childComplexity int) int
 		Source        func(childComplexity int) int
@@ -353,6 +477,35 @@ type ComplexityRoot struct {
 		PatientByIdentifier func(childComplexity int, system string, value string) int
 		Patients            func(childComplexity int, filter *model.PatientFilter, first *int, after *string) int
 		Viewer              func(childComplexity int) int
+	}
+
+	ResponseCourse struct {
+		BaselineSumMm         func(childComplexity int) int
+		BaselineTime          func(childComplexity int) int
+		BestOverall           func(childComplexity int) int
+		BestOverallBasis      func(childComplexity int) int
+		BestOverallTime       func(childComplexity int) int
+		Censored              func(childComplexity int) int
+		Criteria              func(childComplexity int) int
+		Current               func(childComplexity int) int
+		Line                  func(childComplexity int) int
+		NotComputable         func(childComplexity int) int
+		Notes                 func(childComplexity int) int
+		Progression           func(childComplexity int) int
+		TimePoints            func(childComplexity int, first *int, after *string) int
+		TimeToProgressionDays func(childComplexity int) int
+		TreatmentStart        func(childComplexity int) int
+	}
+
+	ResponseCourseConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ResponseCourseEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Score struct {
@@ -405,6 +558,17 @@ type ComplexityRoot struct {
 		Value    func(childComplexity int) int
 	}
 
+	ScoreInputConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScoreInputEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ScoreRange struct {
 		Max func(childComplexity int) int
 		Min func(childComplexity int) int
@@ -425,6 +589,67 @@ type ComplexityRoot struct {
 	ScoreSeriesEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TherapyLine struct {
+		Agents        func(childComplexity int) int
+		BestResponse  func(childComplexity int) int
+		End           func(childComplexity int) int
+		EventRefs     func(childComplexity int) int
+		Immunotherapy func(childComplexity int) int
+		Number        func(childComplexity int) int
+		Progression   func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Start         func(childComplexity int) int
+	}
+
+	TherapyLineConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TherapyLineEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TimePoint struct {
+		BaselineSumMm   func(childComplexity int) int
+		Confirmed       func(childComplexity int) int
+		Measurements    func(childComplexity int) int
+		NadirMm         func(childComplexity int) int
+		NewLesions      func(childComplexity int) int
+		NonTarget       func(childComplexity int) int
+		Overall         func(childComplexity int) int
+		PctFromBaseline func(childComplexity int) int
+		PctFromNadir    func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		SumMm           func(childComplexity int) int
+		Target          func(childComplexity int) int
+		Time            func(childComplexity int) int
+	}
+
+	TimePointConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TimePointEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Trajectory struct {
+		First       func(childComplexity int) int
+		HoursToPeak func(childComplexity int) int
+		Last        func(childComplexity int) int
+		N           func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Peak        func(childComplexity int) int
+		SlopePerDay func(childComplexity int) int
+		Unit        func(childComplexity int) int
 	}
 
 	Transition struct {
@@ -470,6 +695,39 @@ type ComplexityRoot struct {
 	TrendEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TumorMarker struct {
+		Concept      func(childComplexity int) int
+		Display      func(childComplexity int) int
+		KineticsNote func(childComplexity int) int
+		Latest       func(childComplexity int) int
+		Nadir        func(childComplexity int) int
+		Peak         func(childComplexity int) int
+		Series       func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Unit         func(childComplexity int) int
+	}
+
+	TumorMarkerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TumorMarkerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	UsedMeasurement struct {
+		EventRef func(childComplexity int) int
+		Inferred func(childComplexity int) int
+		IsNode   func(childComplexity int) int
+		LesionID func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Organ    func(childComplexity int) int
+		Role     func(childComplexity int) int
+		ValueMm  func(childComplexity int) int
 	}
 
 	Variant struct {
@@ -539,6 +797,13 @@ type LiverTwinResolver interface {
 	Trends(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Trend], error)
 	Transitions(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Transition], error)
 }
+type OncologyTwinResolver interface {
+	Cancers(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.Cancer], error)
+
+	Courses(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.ResponseCourse], error)
+	Lines(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.TherapyLine], error)
+	Markers(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.TumorMarker], error)
+}
 type PatientResolver interface {
 	Identifiers(ctx context.Context, obj *model.Patient, first *int, after *string) (*model.Conn[*model.Identifier], error)
 	BirthDate(ctx context.Context, obj *model.Patient) (*model.Date, error)
@@ -550,6 +815,13 @@ type PatientResolver interface {
 	Variants(ctx context.Context, obj *model.Patient, genes []string, asOf *time.Time, first *int, after *string) (*model.Conn[*model.Variant], error)
 	ImagingStudies(ctx context.Context, obj *model.Patient, asOf *time.Time, first *int, after *string) (*model.Conn[*model.ImagingStudy], error)
 	LiverTwin(ctx context.Context, obj *model.Patient, asOf *time.Time) (*model.LiverTwin, error)
+	PneumoniaEpisodes(ctx context.Context, obj *model.Patient, asOf *time.Time, first *int, after *string) (*model.Conn[*model.PneumoniaEpisode], error)
+	OncologyTwin(ctx context.Context, obj *model.Patient, asOf *time.Time) (*model.OncologyTwin, error)
+}
+type PneumoniaEpisodeResolver interface {
+	Evidence(ctx context.Context, obj *model.PneumoniaEpisode, first *int, after *string) (*model.Conn[*model.PneumoniaEvidence], error)
+
+	Ct(ctx context.Context, obj *model.PneumoniaEpisode, first *int, after *string) (*model.Conn[*model.LungCT], error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -557,8 +829,14 @@ type QueryResolver interface {
 	PatientByIdentifier(ctx context.Context, system string, value string) (*model.Patient, error)
 	Patients(ctx context.Context, filter *model.PatientFilter, first *int, after *string) (*model.Conn[*model.Patient], error)
 }
+type ResponseCourseResolver interface {
+	TimePoints(ctx context.Context, obj *model.ResponseCourse, first *int, after *string) (*model.Conn[*model.TimePoint], error)
+}
 type ScoreSeriesResolver interface {
 	Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error)
+}
+type TumorMarkerResolver interface {
+	Series(ctx context.Context, obj *model.TumorMarker, first *int, after *string, last *int, before *string) (*model.Conn[*model.ScoreInput], error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -677,6 +955,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CTLiverEdge.Node(childComplexity), true
+
+	case "Cancer.abatement":
+		if e.ComplexityRoot.Cancer.Abatement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Abatement(childComplexity), true
+	case "Cancer.category":
+		if e.ComplexityRoot.Cancer.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Category(childComplexity), true
+	case "Cancer.code":
+		if e.ComplexityRoot.Cancer.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Code(childComplexity), true
+	case "Cancer.display":
+		if e.ComplexityRoot.Cancer.Display == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Display(childComplexity), true
+	case "Cancer.eventRef":
+		if e.ComplexityRoot.Cancer.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.EventRef(childComplexity), true
+	case "Cancer.histology":
+		if e.ComplexityRoot.Cancer.Histology == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Histology(childComplexity), true
+	case "Cancer.onset":
+		if e.ComplexityRoot.Cancer.Onset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Onset(childComplexity), true
+	case "Cancer.recognisedBy":
+		if e.ComplexityRoot.Cancer.RecognisedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.RecognisedBy(childComplexity), true
+	case "Cancer.site":
+		if e.ComplexityRoot.Cancer.Site == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cancer.Site(childComplexity), true
+
+	case "CancerConnection.edges":
+		if e.ComplexityRoot.CancerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancerConnection.Edges(childComplexity), true
+	case "CancerConnection.pageInfo":
+		if e.ComplexityRoot.CancerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancerConnection.PageInfo(childComplexity), true
+	case "CancerConnection.totalCount":
+		if e.ComplexityRoot.CancerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancerConnection.TotalCount(childComplexity), true
+
+	case "CancerEdge.cursor":
+		if e.ComplexityRoot.CancerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancerEdge.Cursor(childComplexity), true
+	case "CancerEdge.node":
+		if e.ComplexityRoot.CancerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancerEdge.Node(childComplexity), true
+
+	case "Encounter.code":
+		if e.ComplexityRoot.Encounter.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Encounter.Code(childComplexity), true
+	case "Encounter.end":
+		if e.ComplexityRoot.Encounter.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Encounter.End(childComplexity), true
+	case "Encounter.eventRef":
+		if e.ComplexityRoot.Encounter.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Encounter.EventRef(childComplexity), true
+	case "Encounter.start":
+		if e.ComplexityRoot.Encounter.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Encounter.Start(childComplexity), true
 
 	case "Event.availableAt":
 		if e.ComplexityRoot.Event.AvailableAt == nil {
@@ -1574,6 +1964,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LiverTwin.Trends(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "LungCT.consolidationPct":
+		if e.ComplexityRoot.LungCT.ConsolidationPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.ConsolidationPct(childComplexity), true
+	case "LungCT.ggoPct":
+		if e.ComplexityRoot.LungCT.GgoPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.GgoPct(childComplexity), true
+	case "LungCT.inputs":
+		if e.ComplexityRoot.LungCT.Inputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.Inputs(childComplexity), true
+	case "LungCT.involvementPct":
+		if e.ComplexityRoot.LungCT.InvolvementPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.InvolvementPct(childComplexity), true
+	case "LungCT.leftPct":
+		if e.ComplexityRoot.LungCT.LeftPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.LeftPct(childComplexity), true
+	case "LungCT.rightPct":
+		if e.ComplexityRoot.LungCT.RightPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.RightPct(childComplexity), true
+	case "LungCT.severity":
+		if e.ComplexityRoot.LungCT.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.Severity(childComplexity), true
+	case "LungCT.severityGrade":
+		if e.ComplexityRoot.LungCT.SeverityGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.SeverityGrade(childComplexity), true
+	case "LungCT.severityScore":
+		if e.ComplexityRoot.LungCT.SeverityScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.SeverityScore(childComplexity), true
+	case "LungCT.study":
+		if e.ComplexityRoot.LungCT.Study == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.Study(childComplexity), true
+	case "LungCT.time":
+		if e.ComplexityRoot.LungCT.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCT.Time(childComplexity), true
+
+	case "LungCTConnection.edges":
+		if e.ComplexityRoot.LungCTConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCTConnection.Edges(childComplexity), true
+	case "LungCTConnection.pageInfo":
+		if e.ComplexityRoot.LungCTConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCTConnection.PageInfo(childComplexity), true
+	case "LungCTConnection.totalCount":
+		if e.ComplexityRoot.LungCTConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCTConnection.TotalCount(childComplexity), true
+
+	case "LungCTEdge.cursor":
+		if e.ComplexityRoot.LungCTEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCTEdge.Cursor(childComplexity), true
+	case "LungCTEdge.node":
+		if e.ComplexityRoot.LungCTEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LungCTEdge.Node(childComplexity), true
+
 	case "Measure.input":
 		if e.ComplexityRoot.Measure.Input == nil {
 			break
@@ -1630,6 +2119,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MeasureEdge.Node(childComplexity), true
+
+	case "OncologyTwin.cancers":
+		if e.ComplexityRoot.OncologyTwin.Cancers == nil {
+			break
+		}
+
+		args, err := ec.field_OncologyTwin_cancers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Cancers(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "OncologyTwin.courses":
+		if e.ComplexityRoot.OncologyTwin.Courses == nil {
+			break
+		}
+
+		args, err := ec.field_OncologyTwin_courses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Courses(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "OncologyTwin.lines":
+		if e.ComplexityRoot.OncologyTwin.Lines == nil {
+			break
+		}
+
+		args, err := ec.field_OncologyTwin_lines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Lines(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "OncologyTwin.markers":
+		if e.ComplexityRoot.OncologyTwin.Markers == nil {
+			break
+		}
+
+		args, err := ec.field_OncologyTwin_markers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Markers(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "OncologyTwin.notes":
+		if e.ComplexityRoot.OncologyTwin.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Notes(childComplexity), true
+	case "OncologyTwin.response":
+		if e.ComplexityRoot.OncologyTwin.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Response(childComplexity), true
+	case "OncologyTwin.version":
+		if e.ComplexityRoot.OncologyTwin.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OncologyTwin.Version(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1724,6 +2276,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.LiverTwin(childComplexity, args["asOf"].(*time.Time)), true
+	case "Patient.oncologyTwin":
+		if e.ComplexityRoot.Patient.OncologyTwin == nil {
+			break
+		}
+
+		args, err := ec.field_Patient_oncologyTwin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Patient.OncologyTwin(childComplexity, args["asOf"].(*time.Time)), true
+	case "Patient.pneumoniaEpisodes":
+		if e.ComplexityRoot.Patient.PneumoniaEpisodes == nil {
+			break
+		}
+
+		args, err := ec.field_Patient_pneumoniaEpisodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Patient.PneumoniaEpisodes(childComplexity, args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Patient.pseudonymised":
 		if e.ComplexityRoot.Patient.Pseudonymised == nil {
 			break
@@ -1791,6 +2365,215 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PatientEdge.Node(childComplexity), true
 
+	case "PneumoniaEpisode.admission":
+		if e.ComplexityRoot.PneumoniaEpisode.Admission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Admission(childComplexity), true
+	case "PneumoniaEpisode.ct":
+		if e.ComplexityRoot.PneumoniaEpisode.Ct == nil {
+			break
+		}
+
+		args, err := ec.field_PneumoniaEpisode_ct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Ct(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "PneumoniaEpisode.curb65":
+		if e.ComplexityRoot.PneumoniaEpisode.Curb65 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Curb65(childComplexity), true
+	case "PneumoniaEpisode.end":
+		if e.ComplexityRoot.PneumoniaEpisode.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.End(childComplexity), true
+	case "PneumoniaEpisode.endBasis":
+		if e.ComplexityRoot.PneumoniaEpisode.EndBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.EndBasis(childComplexity), true
+	case "PneumoniaEpisode.evidence":
+		if e.ComplexityRoot.PneumoniaEpisode.Evidence == nil {
+			break
+		}
+
+		args, err := ec.field_PneumoniaEpisode_evidence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Evidence(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "PneumoniaEpisode.outcomes":
+		if e.ComplexityRoot.PneumoniaEpisode.Outcomes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Outcomes(childComplexity), true
+	case "PneumoniaEpisode.presentation":
+		if e.ComplexityRoot.PneumoniaEpisode.Presentation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Presentation(childComplexity), true
+	case "PneumoniaEpisode.psi":
+		if e.ComplexityRoot.PneumoniaEpisode.Psi == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Psi(childComplexity), true
+	case "PneumoniaEpisode.spo2Nadir":
+		if e.ComplexityRoot.PneumoniaEpisode.Spo2Nadir == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Spo2Nadir(childComplexity), true
+	case "PneumoniaEpisode.start":
+		if e.ComplexityRoot.PneumoniaEpisode.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Start(childComplexity), true
+	case "PneumoniaEpisode.trajectories":
+		if e.ComplexityRoot.PneumoniaEpisode.Trajectories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisode.Trajectories(childComplexity), true
+
+	case "PneumoniaEpisodeConnection.edges":
+		if e.ComplexityRoot.PneumoniaEpisodeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisodeConnection.Edges(childComplexity), true
+	case "PneumoniaEpisodeConnection.pageInfo":
+		if e.ComplexityRoot.PneumoniaEpisodeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisodeConnection.PageInfo(childComplexity), true
+	case "PneumoniaEpisodeConnection.totalCount":
+		if e.ComplexityRoot.PneumoniaEpisodeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisodeConnection.TotalCount(childComplexity), true
+
+	case "PneumoniaEpisodeEdge.cursor":
+		if e.ComplexityRoot.PneumoniaEpisodeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisodeEdge.Cursor(childComplexity), true
+	case "PneumoniaEpisodeEdge.node":
+		if e.ComplexityRoot.PneumoniaEpisodeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEpisodeEdge.Node(childComplexity), true
+
+	case "PneumoniaEvidence.code":
+		if e.ComplexityRoot.PneumoniaEvidence.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidence.Code(childComplexity), true
+	case "PneumoniaEvidence.end":
+		if e.ComplexityRoot.PneumoniaEvidence.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidence.End(childComplexity), true
+	case "PneumoniaEvidence.eventRef":
+		if e.ComplexityRoot.PneumoniaEvidence.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidence.EventRef(childComplexity), true
+	case "PneumoniaEvidence.source":
+		if e.ComplexityRoot.PneumoniaEvidence.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidence.Source(childComplexity), true
+	case "PneumoniaEvidence.time":
+		if e.ComplexityRoot.PneumoniaEvidence.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidence.Time(childComplexity), true
+
+	case "PneumoniaEvidenceConnection.edges":
+		if e.ComplexityRoot.PneumoniaEvidenceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidenceConnection.Edges(childComplexity), true
+	case "PneumoniaEvidenceConnection.pageInfo":
+		if e.ComplexityRoot.PneumoniaEvidenceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidenceConnection.PageInfo(childComplexity), true
+	case "PneumoniaEvidenceConnection.totalCount":
+		if e.ComplexityRoot.PneumoniaEvidenceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidenceConnection.TotalCount(childComplexity), true
+
+	case "PneumoniaEvidenceEdge.cursor":
+		if e.ComplexityRoot.PneumoniaEvidenceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidenceEdge.Cursor(childComplexity), true
+	case "PneumoniaEvidenceEdge.node":
+		if e.ComplexityRoot.PneumoniaEvidenceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaEvidenceEdge.Node(childComplexity), true
+
+	case "PneumoniaOutcomes.death30d":
+		if e.ComplexityRoot.PneumoniaOutcomes.Death30d == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaOutcomes.Death30d(childComplexity), true
+	case "PneumoniaOutcomes.deathTime":
+		if e.ComplexityRoot.PneumoniaOutcomes.DeathTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaOutcomes.DeathTime(childComplexity), true
+	case "PneumoniaOutcomes.icuTime":
+		if e.ComplexityRoot.PneumoniaOutcomes.IcuTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaOutcomes.IcuTime(childComplexity), true
+	case "PneumoniaOutcomes.icuTransfer":
+		if e.ComplexityRoot.PneumoniaOutcomes.IcuTransfer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaOutcomes.IcuTransfer(childComplexity), true
+	case "PneumoniaOutcomes.lengthOfStayDays":
+		if e.ComplexityRoot.PneumoniaOutcomes.LengthOfStayDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PneumoniaOutcomes.LengthOfStayDays(childComplexity), true
+
 	case "Provenance.recordKey":
 		if e.ComplexityRoot.Provenance.RecordKey == nil {
 			break
@@ -1849,6 +2632,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "ResponseCourse.baselineSumMm":
+		if e.ComplexityRoot.ResponseCourse.BaselineSumMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.BaselineSumMm(childComplexity), true
+	case "ResponseCourse.baselineTime":
+		if e.ComplexityRoot.ResponseCourse.BaselineTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.BaselineTime(childComplexity), true
+	case "ResponseCourse.bestOverall":
+		if e.ComplexityRoot.ResponseCourse.BestOverall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.BestOverall(childComplexity), true
+	case "ResponseCourse.bestOverallBasis":
+		if e.ComplexityRoot.ResponseCourse.BestOverallBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.BestOverallBasis(childComplexity), true
+	case "ResponseCourse.bestOverallTime":
+		if e.ComplexityRoot.ResponseCourse.BestOverallTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.BestOverallTime(childComplexity), true
+	case "ResponseCourse.censored":
+		if e.ComplexityRoot.ResponseCourse.Censored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Censored(childComplexity), true
+	case "ResponseCourse.criteria":
+		if e.ComplexityRoot.ResponseCourse.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Criteria(childComplexity), true
+	case "ResponseCourse.current":
+		if e.ComplexityRoot.ResponseCourse.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Current(childComplexity), true
+	case "ResponseCourse.line":
+		if e.ComplexityRoot.ResponseCourse.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Line(childComplexity), true
+	case "ResponseCourse.notComputable":
+		if e.ComplexityRoot.ResponseCourse.NotComputable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.NotComputable(childComplexity), true
+	case "ResponseCourse.notes":
+		if e.ComplexityRoot.ResponseCourse.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Notes(childComplexity), true
+	case "ResponseCourse.progression":
+		if e.ComplexityRoot.ResponseCourse.Progression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.Progression(childComplexity), true
+	case "ResponseCourse.timePoints":
+		if e.ComplexityRoot.ResponseCourse.TimePoints == nil {
+			break
+		}
+
+		args, err := ec.field_ResponseCourse_timePoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ResponseCourse.TimePoints(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "ResponseCourse.timeToProgressionDays":
+		if e.ComplexityRoot.ResponseCourse.TimeToProgressionDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.TimeToProgressionDays(childComplexity), true
+	case "ResponseCourse.treatmentStart":
+		if e.ComplexityRoot.ResponseCourse.TreatmentStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourse.TreatmentStart(childComplexity), true
+
+	case "ResponseCourseConnection.edges":
+		if e.ComplexityRoot.ResponseCourseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourseConnection.Edges(childComplexity), true
+	case "ResponseCourseConnection.pageInfo":
+		if e.ComplexityRoot.ResponseCourseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourseConnection.PageInfo(childComplexity), true
+	case "ResponseCourseConnection.totalCount":
+		if e.ComplexityRoot.ResponseCourseConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourseConnection.TotalCount(childComplexity), true
+
+	case "ResponseCourseEdge.cursor":
+		if e.ComplexityRoot.ResponseCourseEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourseEdge.Cursor(childComplexity), true
+	case "ResponseCourseEdge.node":
+		if e.ComplexityRoot.ResponseCourseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseCourseEdge.Node(childComplexity), true
 
 	case "Score.categories":
 		if e.ComplexityRoot.Score.Categories == nil {
@@ -2048,6 +2959,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScoreInput.Value(childComplexity), true
 
+	case "ScoreInputConnection.edges":
+		if e.ComplexityRoot.ScoreInputConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInputConnection.Edges(childComplexity), true
+	case "ScoreInputConnection.pageInfo":
+		if e.ComplexityRoot.ScoreInputConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInputConnection.PageInfo(childComplexity), true
+	case "ScoreInputConnection.totalCount":
+		if e.ComplexityRoot.ScoreInputConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInputConnection.TotalCount(childComplexity), true
+
+	case "ScoreInputEdge.cursor":
+		if e.ComplexityRoot.ScoreInputEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInputEdge.Cursor(childComplexity), true
+	case "ScoreInputEdge.node":
+		if e.ComplexityRoot.ScoreInputEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreInputEdge.Node(childComplexity), true
+
 	case "ScoreRange.max":
 		if e.ComplexityRoot.ScoreRange.Max == nil {
 			break
@@ -2116,6 +3059,253 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScoreSeriesEdge.Node(childComplexity), true
+
+	case "TherapyLine.agents":
+		if e.ComplexityRoot.TherapyLine.Agents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Agents(childComplexity), true
+	case "TherapyLine.bestResponse":
+		if e.ComplexityRoot.TherapyLine.BestResponse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.BestResponse(childComplexity), true
+	case "TherapyLine.end":
+		if e.ComplexityRoot.TherapyLine.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.End(childComplexity), true
+	case "TherapyLine.eventRefs":
+		if e.ComplexityRoot.TherapyLine.EventRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.EventRefs(childComplexity), true
+	case "TherapyLine.immunotherapy":
+		if e.ComplexityRoot.TherapyLine.Immunotherapy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Immunotherapy(childComplexity), true
+	case "TherapyLine.number":
+		if e.ComplexityRoot.TherapyLine.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Number(childComplexity), true
+	case "TherapyLine.progression":
+		if e.ComplexityRoot.TherapyLine.Progression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Progression(childComplexity), true
+	case "TherapyLine.reason":
+		if e.ComplexityRoot.TherapyLine.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Reason(childComplexity), true
+	case "TherapyLine.start":
+		if e.ComplexityRoot.TherapyLine.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLine.Start(childComplexity), true
+
+	case "TherapyLineConnection.edges":
+		if e.ComplexityRoot.TherapyLineConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLineConnection.Edges(childComplexity), true
+	case "TherapyLineConnection.pageInfo":
+		if e.ComplexityRoot.TherapyLineConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLineConnection.PageInfo(childComplexity), true
+	case "TherapyLineConnection.totalCount":
+		if e.ComplexityRoot.TherapyLineConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLineConnection.TotalCount(childComplexity), true
+
+	case "TherapyLineEdge.cursor":
+		if e.ComplexityRoot.TherapyLineEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLineEdge.Cursor(childComplexity), true
+	case "TherapyLineEdge.node":
+		if e.ComplexityRoot.TherapyLineEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TherapyLineEdge.Node(childComplexity), true
+
+	case "TimePoint.baselineSumMm":
+		if e.ComplexityRoot.TimePoint.BaselineSumMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.BaselineSumMm(childComplexity), true
+	case "TimePoint.confirmed":
+		if e.ComplexityRoot.TimePoint.Confirmed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Confirmed(childComplexity), true
+	case "TimePoint.measurements":
+		if e.ComplexityRoot.TimePoint.Measurements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Measurements(childComplexity), true
+	case "TimePoint.nadirMm":
+		if e.ComplexityRoot.TimePoint.NadirMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.NadirMm(childComplexity), true
+	case "TimePoint.newLesions":
+		if e.ComplexityRoot.TimePoint.NewLesions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.NewLesions(childComplexity), true
+	case "TimePoint.nonTarget":
+		if e.ComplexityRoot.TimePoint.NonTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.NonTarget(childComplexity), true
+	case "TimePoint.overall":
+		if e.ComplexityRoot.TimePoint.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Overall(childComplexity), true
+	case "TimePoint.pctFromBaseline":
+		if e.ComplexityRoot.TimePoint.PctFromBaseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.PctFromBaseline(childComplexity), true
+	case "TimePoint.pctFromNadir":
+		if e.ComplexityRoot.TimePoint.PctFromNadir == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.PctFromNadir(childComplexity), true
+	case "TimePoint.reason":
+		if e.ComplexityRoot.TimePoint.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Reason(childComplexity), true
+	case "TimePoint.sumMm":
+		if e.ComplexityRoot.TimePoint.SumMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.SumMm(childComplexity), true
+	case "TimePoint.target":
+		if e.ComplexityRoot.TimePoint.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Target(childComplexity), true
+	case "TimePoint.time":
+		if e.ComplexityRoot.TimePoint.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePoint.Time(childComplexity), true
+
+	case "TimePointConnection.edges":
+		if e.ComplexityRoot.TimePointConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePointConnection.Edges(childComplexity), true
+	case "TimePointConnection.pageInfo":
+		if e.ComplexityRoot.TimePointConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePointConnection.PageInfo(childComplexity), true
+	case "TimePointConnection.totalCount":
+		if e.ComplexityRoot.TimePointConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePointConnection.TotalCount(childComplexity), true
+
+	case "TimePointEdge.cursor":
+		if e.ComplexityRoot.TimePointEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePointEdge.Cursor(childComplexity), true
+	case "TimePointEdge.node":
+		if e.ComplexityRoot.TimePointEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimePointEdge.Node(childComplexity), true
+
+	case "Trajectory.first":
+		if e.ComplexityRoot.Trajectory.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.First(childComplexity), true
+	case "Trajectory.hoursToPeak":
+		if e.ComplexityRoot.Trajectory.HoursToPeak == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.HoursToPeak(childComplexity), true
+	case "Trajectory.last":
+		if e.ComplexityRoot.Trajectory.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.Last(childComplexity), true
+	case "Trajectory.n":
+		if e.ComplexityRoot.Trajectory.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.N(childComplexity), true
+	case "Trajectory.name":
+		if e.ComplexityRoot.Trajectory.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.Name(childComplexity), true
+	case "Trajectory.peak":
+		if e.ComplexityRoot.Trajectory.Peak == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.Peak(childComplexity), true
+	case "Trajectory.slopePerDay":
+		if e.ComplexityRoot.Trajectory.SlopePerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.SlopePerDay(childComplexity), true
+	case "Trajectory.unit":
+		if e.ComplexityRoot.Trajectory.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trajectory.Unit(childComplexity), true
 
 	case "Transition.from":
 		if e.ComplexityRoot.Transition.From == nil {
@@ -2284,6 +3474,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrendEdge.Node(childComplexity), true
+
+	case "TumorMarker.concept":
+		if e.ComplexityRoot.TumorMarker.Concept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Concept(childComplexity), true
+	case "TumorMarker.display":
+		if e.ComplexityRoot.TumorMarker.Display == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Display(childComplexity), true
+	case "TumorMarker.kineticsNote":
+		if e.ComplexityRoot.TumorMarker.KineticsNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.KineticsNote(childComplexity), true
+	case "TumorMarker.latest":
+		if e.ComplexityRoot.TumorMarker.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Latest(childComplexity), true
+	case "TumorMarker.nadir":
+		if e.ComplexityRoot.TumorMarker.Nadir == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Nadir(childComplexity), true
+	case "TumorMarker.peak":
+		if e.ComplexityRoot.TumorMarker.Peak == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Peak(childComplexity), true
+	case "TumorMarker.series":
+		if e.ComplexityRoot.TumorMarker.Series == nil {
+			break
+		}
+
+		args, err := ec.field_TumorMarker_series_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TumorMarker.Series(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "TumorMarker.unit":
+		if e.ComplexityRoot.TumorMarker.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarker.Unit(childComplexity), true
+
+	case "TumorMarkerConnection.edges":
+		if e.ComplexityRoot.TumorMarkerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarkerConnection.Edges(childComplexity), true
+	case "TumorMarkerConnection.pageInfo":
+		if e.ComplexityRoot.TumorMarkerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarkerConnection.PageInfo(childComplexity), true
+	case "TumorMarkerConnection.totalCount":
+		if e.ComplexityRoot.TumorMarkerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarkerConnection.TotalCount(childComplexity), true
+
+	case "TumorMarkerEdge.cursor":
+		if e.ComplexityRoot.TumorMarkerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarkerEdge.Cursor(childComplexity), true
+	case "TumorMarkerEdge.node":
+		if e.ComplexityRoot.TumorMarkerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TumorMarkerEdge.Node(childComplexity), true
+
+	case "UsedMeasurement.eventRef":
+		if e.ComplexityRoot.UsedMeasurement.EventRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.EventRef(childComplexity), true
+	case "UsedMeasurement.inferred":
+		if e.ComplexityRoot.UsedMeasurement.Inferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.Inferred(childComplexity), true
+	case "UsedMeasurement.isNode":
+		if e.ComplexityRoot.UsedMeasurement.IsNode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.IsNode(childComplexity), true
+	case "UsedMeasurement.lesionId":
+		if e.ComplexityRoot.UsedMeasurement.LesionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.LesionID(childComplexity), true
+	case "UsedMeasurement.note":
+		if e.ComplexityRoot.UsedMeasurement.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.Note(childComplexity), true
+	case "UsedMeasurement.organ":
+		if e.ComplexityRoot.UsedMeasurement.Organ == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.Organ(childComplexity), true
+	case "UsedMeasurement.role":
+		if e.ComplexityRoot.UsedMeasurement.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.Role(childComplexity), true
+	case "UsedMeasurement.valueMm":
+		if e.ComplexityRoot.UsedMeasurement.ValueMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsedMeasurement.ValueMm(childComplexity), true
 
 	case "Variant.alleleFraction":
 		if e.ComplexityRoot.Variant.AlleleFraction == nil {
@@ -2751,6 +4076,18 @@ type Patient {
   measurement and genotype names the inputs (events) it used.
   """
   liverTwin(asOf: Time): LiverTwin!
+  """
+  Pneumonia episodes as of a time (package twin/pneumonia): each with its evidence,
+  admission, CURB-65 and PSI at presentation (with their inputs), lab trajectories, SpO2
+  nadir, CT lung involvement and coded outcomes. Oldest first.
+  """
+  pneumoniaEpisodes(asOf: Time, first: Int, after: String): PneumoniaEpisodeConnection!
+  """
+  The oncology twin as of a time (package oncology): cancers, RECIST 1.1 and iRECIST
+  response courses with every time point and the lesion measurements each used, therapy
+  lines and tumour markers with the values they read.
+  """
+  oncologyTwin(asOf: Time): OncologyTwin!
 }
 
 "An identifier of a patient in one source's namespace."
@@ -3265,6 +4602,289 @@ type TransitionEdge {
   cursor: String!
   node: Transition!
 }
+
+"One pneumonia episode."
+type PneumoniaEpisode {
+  start: Time
+  "Null while the episode is open or its end is not coded."
+  end: Time
+  endBasis: String
+  "The time CURB-65 and PSI describe."
+  presentation: Time
+  "The diagnoses and CT studies the episode rests on."
+  evidence(first: Int, after: String): PneumoniaEvidenceConnection!
+  admission: Encounter
+  curb65: Score!
+  psi: Score!
+  "Laboratory values over the episode (one per analyte the twin follows)."
+  trajectories: [Trajectory!]!
+  spo2Nadir: Measure
+  "CT lung involvement of each study in the episode."
+  ct(first: Int, after: String): LungCTConnection!
+  outcomes: PneumoniaOutcomes!
+}
+
+"A diagnosis or CT study supporting an episode."
+type PneumoniaEvidence {
+  "diagnosis or imaging."
+  source: String!
+  code: String!
+  time: Time
+  end: Time
+  eventRef: String!
+}
+
+"An admission."
+type Encounter {
+  code: String!
+  start: Time
+  end: Time
+  eventRef: String!
+}
+
+"A laboratory value over an episode."
+type Trajectory {
+  name: String!
+  unit: String
+  n: Int!
+  first: Measure
+  peak: Measure
+  hoursToPeak: Float
+  slopePerDay: Float
+  last: Measure
+}
+
+"One CT study's lung involvement."
+type LungCT {
+  time: Time
+  "Study Instance UID; a keyed token for researchers."
+  study: String
+  ggoPct: Float
+  consolidationPct: Float
+  involvementPct: Float
+  leftPct: Float
+  rightPct: Float
+  severityScore: Float
+  severity: String
+  severityGrade: Int
+  inputs: [ScoreInput!]!
+}
+
+"Coded outcomes of an episode; null members were not coded."
+type PneumoniaOutcomes {
+  lengthOfStayDays: Float
+  icuTransfer: Boolean
+  icuTime: Time
+  death30d: Boolean
+  deathTime: Time
+}
+
+type PneumoniaEpisodeConnection {
+  edges: [PneumoniaEpisodeEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PneumoniaEpisodeEdge {
+  cursor: String!
+  node: PneumoniaEpisode!
+}
+
+type PneumoniaEvidenceConnection {
+  edges: [PneumoniaEvidenceEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PneumoniaEvidenceEdge {
+  cursor: String!
+  node: PneumoniaEvidence!
+}
+
+type LungCTConnection {
+  edges: [LungCTEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type LungCTEdge {
+  cursor: String!
+  node: LungCT!
+}
+
+"The oncology twin of one patient."
+type OncologyTwin {
+  "The twin's algorithm version."
+  version: String!
+  cancers(first: Int, after: String): CancerConnection!
+  "The current RECIST 1.1 course (null when there is none)."
+  response: ResponseCourse
+  "Every response course: RECIST 1.1 per therapy line, and iRECIST where it applies."
+  courses(first: Int, after: String): ResponseCourseConnection!
+  lines(first: Int, after: String): TherapyLineConnection!
+  markers(first: Int, after: String): TumorMarkerConnection!
+  notes: [String!]!
+}
+
+"A cancer condition."
+type Cancer {
+  code: String!
+  display: String
+  "primary, secondary, in situ, benign, uncertain or neoplasm."
+  category: String!
+  site: String
+  histology: String
+  onset: Time
+  abatement: Time
+  recognisedBy: String!
+  eventRef: String!
+}
+
+"The response assessment of one treatment by one set of criteria."
+type ResponseCourse {
+  "RECIST 1.1 or iRECIST."
+  criteria: String!
+  line: Int!
+  current: Boolean!
+  treatmentStart: Time
+  baselineTime: Time
+  baselineSumMm: Float
+  bestOverall: String
+  bestOverallTime: Time
+  bestOverallBasis: String
+  progression: Time
+  timeToProgressionDays: Float
+  censored: Boolean!
+  notComputable: String
+  notes: [String!]!
+  "Every assessment, in time order, with the measurements it used."
+  timePoints(first: Int, after: String): TimePointConnection!
+}
+
+"One response assessment."
+type TimePoint {
+  time: Time
+  sumMm: Float
+  baselineSumMm: Float!
+  nadirMm: Float
+  pctFromBaseline: Float
+  pctFromNadir: Float
+  target: String!
+  nonTarget: String!
+  newLesions: Boolean!
+  overall: String!
+  confirmed: Boolean
+  reason: String!
+  "The lesion readings this assessment used (its inputs)."
+  measurements: [UsedMeasurement!]!
+}
+
+"A lesion reading an assessment used."
+type UsedMeasurement {
+  "Lesion tracking id; a keyed token for researchers."
+  lesionId: String!
+  "target, nonTarget, new, newTarget or newNonTarget."
+  role: String!
+  organ: String
+  isNode: Boolean!
+  valueMm: Float
+  note: String
+  inferred: Boolean!
+  eventRef: String
+}
+
+"A line of systemic therapy."
+type TherapyLine {
+  number: Int!
+  start: Time
+  end: Time
+  agents: [String!]!
+  reason: String!
+  bestResponse: String
+  progression: Time
+  immunotherapy: Boolean!
+  "The medication events the line was built from."
+  eventRefs: [String!]!
+}
+
+"A tumour marker series."
+type TumorMarker {
+  concept: String!
+  display: String
+  unit: String
+  latest: ScoreInput
+  nadir: ScoreInput
+  peak: ScoreInput
+  kineticsNote: String
+  "Every value, in time order (the inputs of the summary)."
+  series(first: Int, after: String, last: Int, before: String): ScoreInputConnection!
+}
+
+type CancerConnection {
+  edges: [CancerEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type CancerEdge {
+  cursor: String!
+  node: Cancer!
+}
+
+type ResponseCourseConnection {
+  edges: [ResponseCourseEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ResponseCourseEdge {
+  cursor: String!
+  node: ResponseCourse!
+}
+
+type TimePointConnection {
+  edges: [TimePointEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TimePointEdge {
+  cursor: String!
+  node: TimePoint!
+}
+
+type TherapyLineConnection {
+  edges: [TherapyLineEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TherapyLineEdge {
+  cursor: String!
+  node: TherapyLine!
+}
+
+type TumorMarkerConnection {
+  edges: [TumorMarkerEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type TumorMarkerEdge {
+  cursor: String!
+  node: TumorMarker!
+}
+
+type ScoreInputConnection {
+  edges: [ScoreInputEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ScoreInputEdge {
+  cursor: String!
+  node: ScoreInput!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3321,6 +4941,66 @@ func (ec *executionContext) childFields_CTLiverEdge(ctx context.Context, field g
 		return ec.fieldContext_CTLiverEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CTLiverEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Cancer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Cancer_code(ctx, field)
+	case "display":
+		return ec.fieldContext_Cancer_display(ctx, field)
+	case "category":
+		return ec.fieldContext_Cancer_category(ctx, field)
+	case "site":
+		return ec.fieldContext_Cancer_site(ctx, field)
+	case "histology":
+		return ec.fieldContext_Cancer_histology(ctx, field)
+	case "onset":
+		return ec.fieldContext_Cancer_onset(ctx, field)
+	case "abatement":
+		return ec.fieldContext_Cancer_abatement(ctx, field)
+	case "recognisedBy":
+		return ec.fieldContext_Cancer_recognisedBy(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_Cancer_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cancer", field.Name)
+}
+
+func (ec *executionContext) childFields_CancerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CancerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CancerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CancerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CancerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CancerEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CancerEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Encounter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Encounter_code(ctx, field)
+	case "start":
+		return ec.fieldContext_Encounter_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Encounter_end(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_Encounter_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Encounter", field.Name)
 }
 
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3771,6 +5451,56 @@ func (ec *executionContext) childFields_LiverTwin(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type LiverTwin", field.Name)
 }
 
+func (ec *executionContext) childFields_LungCT(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_LungCT_time(ctx, field)
+	case "study":
+		return ec.fieldContext_LungCT_study(ctx, field)
+	case "ggoPct":
+		return ec.fieldContext_LungCT_ggoPct(ctx, field)
+	case "consolidationPct":
+		return ec.fieldContext_LungCT_consolidationPct(ctx, field)
+	case "involvementPct":
+		return ec.fieldContext_LungCT_involvementPct(ctx, field)
+	case "leftPct":
+		return ec.fieldContext_LungCT_leftPct(ctx, field)
+	case "rightPct":
+		return ec.fieldContext_LungCT_rightPct(ctx, field)
+	case "severityScore":
+		return ec.fieldContext_LungCT_severityScore(ctx, field)
+	case "severity":
+		return ec.fieldContext_LungCT_severity(ctx, field)
+	case "severityGrade":
+		return ec.fieldContext_LungCT_severityGrade(ctx, field)
+	case "inputs":
+		return ec.fieldContext_LungCT_inputs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LungCT", field.Name)
+}
+
+func (ec *executionContext) childFields_LungCTConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LungCTConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LungCTConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LungCTConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LungCTConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LungCTEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LungCTEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LungCTEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LungCTEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Measure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "time":
@@ -3805,6 +5535,26 @@ func (ec *executionContext) childFields_MeasureEdge(ctx context.Context, field g
 		return ec.fieldContext_MeasureEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeasureEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OncologyTwin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_OncologyTwin_version(ctx, field)
+	case "cancers":
+		return ec.fieldContext_OncologyTwin_cancers(ctx, field)
+	case "response":
+		return ec.fieldContext_OncologyTwin_response(ctx, field)
+	case "courses":
+		return ec.fieldContext_OncologyTwin_courses(ctx, field)
+	case "lines":
+		return ec.fieldContext_OncologyTwin_lines(ctx, field)
+	case "markers":
+		return ec.fieldContext_OncologyTwin_markers(ctx, field)
+	case "notes":
+		return ec.fieldContext_OncologyTwin_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OncologyTwin", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3847,6 +5597,10 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_imagingStudies(ctx, field)
 	case "liverTwin":
 		return ec.fieldContext_Patient_liverTwin(ctx, field)
+	case "pneumoniaEpisodes":
+		return ec.fieldContext_Patient_pneumoniaEpisodes(ctx, field)
+	case "oncologyTwin":
+		return ec.fieldContext_Patient_oncologyTwin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -3873,6 +5627,112 @@ func (ec *executionContext) childFields_PatientEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PatientEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PneumoniaEpisode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_PneumoniaEpisode_start(ctx, field)
+	case "end":
+		return ec.fieldContext_PneumoniaEpisode_end(ctx, field)
+	case "endBasis":
+		return ec.fieldContext_PneumoniaEpisode_endBasis(ctx, field)
+	case "presentation":
+		return ec.fieldContext_PneumoniaEpisode_presentation(ctx, field)
+	case "evidence":
+		return ec.fieldContext_PneumoniaEpisode_evidence(ctx, field)
+	case "admission":
+		return ec.fieldContext_PneumoniaEpisode_admission(ctx, field)
+	case "curb65":
+		return ec.fieldContext_PneumoniaEpisode_curb65(ctx, field)
+	case "psi":
+		return ec.fieldContext_PneumoniaEpisode_psi(ctx, field)
+	case "trajectories":
+		return ec.fieldContext_PneumoniaEpisode_trajectories(ctx, field)
+	case "spo2Nadir":
+		return ec.fieldContext_PneumoniaEpisode_spo2Nadir(ctx, field)
+	case "ct":
+		return ec.fieldContext_PneumoniaEpisode_ct(ctx, field)
+	case "outcomes":
+		return ec.fieldContext_PneumoniaEpisode_outcomes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEpisode", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaEpisodeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PneumoniaEpisodeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PneumoniaEpisodeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PneumoniaEpisodeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEpisodeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaEpisodeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PneumoniaEpisodeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PneumoniaEpisodeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEpisodeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_PneumoniaEvidence_source(ctx, field)
+	case "code":
+		return ec.fieldContext_PneumoniaEvidence_code(ctx, field)
+	case "time":
+		return ec.fieldContext_PneumoniaEvidence_time(ctx, field)
+	case "end":
+		return ec.fieldContext_PneumoniaEvidence_end(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_PneumoniaEvidence_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaEvidenceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PneumoniaEvidenceConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PneumoniaEvidenceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PneumoniaEvidenceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEvidenceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaEvidenceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PneumoniaEvidenceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PneumoniaEvidenceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaEvidenceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PneumoniaOutcomes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lengthOfStayDays":
+		return ec.fieldContext_PneumoniaOutcomes_lengthOfStayDays(ctx, field)
+	case "icuTransfer":
+		return ec.fieldContext_PneumoniaOutcomes_icuTransfer(ctx, field)
+	case "icuTime":
+		return ec.fieldContext_PneumoniaOutcomes_icuTime(ctx, field)
+	case "death30d":
+		return ec.fieldContext_PneumoniaOutcomes_death30d(ctx, field)
+	case "deathTime":
+		return ec.fieldContext_PneumoniaOutcomes_deathTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PneumoniaOutcomes", field.Name)
+}
+
 func (ec *executionContext) childFields_Provenance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "source":
@@ -3883,6 +5743,64 @@ func (ec *executionContext) childFields_Provenance(ctx context.Context, field gr
 		return ec.fieldContext_Provenance_sourceVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provenance", field.Name)
+}
+
+func (ec *executionContext) childFields_ResponseCourse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "criteria":
+		return ec.fieldContext_ResponseCourse_criteria(ctx, field)
+	case "line":
+		return ec.fieldContext_ResponseCourse_line(ctx, field)
+	case "current":
+		return ec.fieldContext_ResponseCourse_current(ctx, field)
+	case "treatmentStart":
+		return ec.fieldContext_ResponseCourse_treatmentStart(ctx, field)
+	case "baselineTime":
+		return ec.fieldContext_ResponseCourse_baselineTime(ctx, field)
+	case "baselineSumMm":
+		return ec.fieldContext_ResponseCourse_baselineSumMm(ctx, field)
+	case "bestOverall":
+		return ec.fieldContext_ResponseCourse_bestOverall(ctx, field)
+	case "bestOverallTime":
+		return ec.fieldContext_ResponseCourse_bestOverallTime(ctx, field)
+	case "bestOverallBasis":
+		return ec.fieldContext_ResponseCourse_bestOverallBasis(ctx, field)
+	case "progression":
+		return ec.fieldContext_ResponseCourse_progression(ctx, field)
+	case "timeToProgressionDays":
+		return ec.fieldContext_ResponseCourse_timeToProgressionDays(ctx, field)
+	case "censored":
+		return ec.fieldContext_ResponseCourse_censored(ctx, field)
+	case "notComputable":
+		return ec.fieldContext_ResponseCourse_notComputable(ctx, field)
+	case "notes":
+		return ec.fieldContext_ResponseCourse_notes(ctx, field)
+	case "timePoints":
+		return ec.fieldContext_ResponseCourse_timePoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResponseCourse", field.Name)
+}
+
+func (ec *executionContext) childFields_ResponseCourseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ResponseCourseConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResponseCourseConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResponseCourseConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResponseCourseConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ResponseCourseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ResponseCourseEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ResponseCourseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResponseCourseEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3985,6 +5903,28 @@ func (ec *executionContext) childFields_ScoreInput(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ScoreInput", field.Name)
 }
 
+func (ec *executionContext) childFields_ScoreInputConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScoreInputConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScoreInputConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScoreInputConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreInputConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreInputEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ScoreInputEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ScoreInputEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreInputEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ScoreRange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "min":
@@ -4027,6 +5967,128 @@ func (ec *executionContext) childFields_ScoreSeriesEdge(ctx context.Context, fie
 		return ec.fieldContext_ScoreSeriesEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScoreSeriesEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TherapyLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_TherapyLine_number(ctx, field)
+	case "start":
+		return ec.fieldContext_TherapyLine_start(ctx, field)
+	case "end":
+		return ec.fieldContext_TherapyLine_end(ctx, field)
+	case "agents":
+		return ec.fieldContext_TherapyLine_agents(ctx, field)
+	case "reason":
+		return ec.fieldContext_TherapyLine_reason(ctx, field)
+	case "bestResponse":
+		return ec.fieldContext_TherapyLine_bestResponse(ctx, field)
+	case "progression":
+		return ec.fieldContext_TherapyLine_progression(ctx, field)
+	case "immunotherapy":
+		return ec.fieldContext_TherapyLine_immunotherapy(ctx, field)
+	case "eventRefs":
+		return ec.fieldContext_TherapyLine_eventRefs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TherapyLine", field.Name)
+}
+
+func (ec *executionContext) childFields_TherapyLineConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TherapyLineConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TherapyLineConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TherapyLineConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TherapyLineConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TherapyLineEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TherapyLineEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TherapyLineEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TherapyLineEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TimePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "time":
+		return ec.fieldContext_TimePoint_time(ctx, field)
+	case "sumMm":
+		return ec.fieldContext_TimePoint_sumMm(ctx, field)
+	case "baselineSumMm":
+		return ec.fieldContext_TimePoint_baselineSumMm(ctx, field)
+	case "nadirMm":
+		return ec.fieldContext_TimePoint_nadirMm(ctx, field)
+	case "pctFromBaseline":
+		return ec.fieldContext_TimePoint_pctFromBaseline(ctx, field)
+	case "pctFromNadir":
+		return ec.fieldContext_TimePoint_pctFromNadir(ctx, field)
+	case "target":
+		return ec.fieldContext_TimePoint_target(ctx, field)
+	case "nonTarget":
+		return ec.fieldContext_TimePoint_nonTarget(ctx, field)
+	case "newLesions":
+		return ec.fieldContext_TimePoint_newLesions(ctx, field)
+	case "overall":
+		return ec.fieldContext_TimePoint_overall(ctx, field)
+	case "confirmed":
+		return ec.fieldContext_TimePoint_confirmed(ctx, field)
+	case "reason":
+		return ec.fieldContext_TimePoint_reason(ctx, field)
+	case "measurements":
+		return ec.fieldContext_TimePoint_measurements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimePoint", field.Name)
+}
+
+func (ec *executionContext) childFields_TimePointConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TimePointConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TimePointConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TimePointConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimePointConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TimePointEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TimePointEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TimePointEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimePointEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Trajectory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Trajectory_name(ctx, field)
+	case "unit":
+		return ec.fieldContext_Trajectory_unit(ctx, field)
+	case "n":
+		return ec.fieldContext_Trajectory_n(ctx, field)
+	case "first":
+		return ec.fieldContext_Trajectory_first(ctx, field)
+	case "peak":
+		return ec.fieldContext_Trajectory_peak(ctx, field)
+	case "hoursToPeak":
+		return ec.fieldContext_Trajectory_hoursToPeak(ctx, field)
+	case "slopePerDay":
+		return ec.fieldContext_Trajectory_slopePerDay(ctx, field)
+	case "last":
+		return ec.fieldContext_Trajectory_last(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Trajectory", field.Name)
 }
 
 func (ec *executionContext) childFields_Transition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4117,6 +6179,72 @@ func (ec *executionContext) childFields_TrendEdge(ctx context.Context, field gra
 		return ec.fieldContext_TrendEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrendEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TumorMarker(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "concept":
+		return ec.fieldContext_TumorMarker_concept(ctx, field)
+	case "display":
+		return ec.fieldContext_TumorMarker_display(ctx, field)
+	case "unit":
+		return ec.fieldContext_TumorMarker_unit(ctx, field)
+	case "latest":
+		return ec.fieldContext_TumorMarker_latest(ctx, field)
+	case "nadir":
+		return ec.fieldContext_TumorMarker_nadir(ctx, field)
+	case "peak":
+		return ec.fieldContext_TumorMarker_peak(ctx, field)
+	case "kineticsNote":
+		return ec.fieldContext_TumorMarker_kineticsNote(ctx, field)
+	case "series":
+		return ec.fieldContext_TumorMarker_series(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TumorMarker", field.Name)
+}
+
+func (ec *executionContext) childFields_TumorMarkerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TumorMarkerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TumorMarkerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TumorMarkerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TumorMarkerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TumorMarkerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TumorMarkerEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TumorMarkerEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TumorMarkerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UsedMeasurement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lesionId":
+		return ec.fieldContext_UsedMeasurement_lesionId(ctx, field)
+	case "role":
+		return ec.fieldContext_UsedMeasurement_role(ctx, field)
+	case "organ":
+		return ec.fieldContext_UsedMeasurement_organ(ctx, field)
+	case "isNode":
+		return ec.fieldContext_UsedMeasurement_isNode(ctx, field)
+	case "valueMm":
+		return ec.fieldContext_UsedMeasurement_valueMm(ctx, field)
+	case "note":
+		return ec.fieldContext_UsedMeasurement_note(ctx, field)
+	case "inferred":
+		return ec.fieldContext_UsedMeasurement_inferred(ctx, field)
+	case "eventRef":
+		return ec.fieldContext_UsedMeasurement_eventRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsedMeasurement", field.Name)
 }
 
 func (ec *executionContext) childFields_Variant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4553,6 +6681,94 @@ func (ec *executionContext) field_LiverTwin_trends_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_OncologyTwin_cancers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_OncologyTwin_courses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_OncologyTwin_lines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_OncologyTwin_markers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Patient_identifiers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4681,6 +6897,50 @@ func (ec *executionContext) field_Patient_liverTwin_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Patient_oncologyTwin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Patient_pneumoniaEpisodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Patient_timeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4805,6 +7065,50 @@ func (ec *executionContext) field_Patient_variants_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_PneumoniaEpisode_ct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_PneumoniaEpisode_evidence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4885,7 +7189,67 @@ func (ec *executionContext) field_Query_patients_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_ResponseCourse_timePoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_ScoreSeries_points_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_TumorMarker_series_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -5399,6 +7763,447 @@ func (ec *executionContext) fieldContext_CTLiverEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Cancer_code(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_display(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_display(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Display(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_category(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_site(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_site(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Site(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_histology(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_histology(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Histology(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_histology(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_onset(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_onset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Onset(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_onset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Cancer_abatement(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_abatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Abatement(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_abatement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Cancer_recognisedBy(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_recognisedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecognisedBy(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_recognisedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Cancer_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.Cancer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cancer_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cancer_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cancer", field, true, false, "String")
+}
+
+func (ec *executionContext) _CancerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Cancer]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.Cancer]) graphql.Marshaler {
+			return ec.marshalNCancerEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Cancer]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Cancer]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancerConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancerConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CancerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Cancer]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancerEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _CancerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.Cancer]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cancer) graphql.Marshaler {
+			return ec.marshalNCancer2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCancer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cancer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Encounter_code(ctx context.Context, field graphql.CollectedField, obj *model.Encounter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Encounter_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Encounter_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Encounter", field, true, false, "String")
+}
+
+func (ec *executionContext) _Encounter_start(ctx context.Context, field graphql.CollectedField, obj *model.Encounter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Encounter_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Encounter_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Encounter", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Encounter_end(ctx context.Context, field graphql.CollectedField, obj *model.Encounter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Encounter_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Encounter_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Encounter", field, true, false, "Time")
+}
+
+func (ec *executionContext) _Encounter_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.Encounter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Encounter_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Encounter_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Encounter", field, true, false, "String")
 }
 
 func (ec *executionContext) _Event_time(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
@@ -9020,6 +11825,410 @@ func (ec *executionContext) fieldContext_LiverTwin_transitions(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _LungCT_time(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Time")
+}
+
+func (ec *executionContext) _LungCT_study(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_study(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Study(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_study(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "String")
+}
+
+func (ec *executionContext) _LungCT_ggoPct(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_ggoPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GgoPct(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_ggoPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_consolidationPct(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_consolidationPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsolidationPct(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_consolidationPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_involvementPct(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_involvementPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvolvementPct(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_involvementPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_leftPct(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_leftPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeftPct(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_leftPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_rightPct(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_rightPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RightPct(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_rightPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_severityScore(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_severityScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeverityScore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_severityScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Float")
+}
+
+func (ec *executionContext) _LungCT_severity(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "String")
+}
+
+func (ec *executionContext) _LungCT_severityGrade(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_severityGrade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeverityGrade(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_severityGrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCT", field, true, false, "Int")
+}
+
+func (ec *executionContext) _LungCT_inputs(ctx context.Context, field graphql.CollectedField, obj *model.LungCT) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCT_inputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inputs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScoreInput) graphql.Marshaler {
+			return ec.marshalNScoreInput2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCT_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LungCT",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LungCTConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.LungCT]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCTConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.LungCT]) graphql.Marshaler {
+			return ec.marshalNLungCTEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCTConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LungCTConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LungCTEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LungCTConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.LungCT]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCTConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCTConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LungCTConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LungCTConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.LungCT]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCTConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCTConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCTConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _LungCTEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.LungCT]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCTEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCTEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LungCTEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _LungCTEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.LungCT]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LungCTEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LungCT) graphql.Marshaler {
+			return ec.marshalNLungCT2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLungCT(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LungCTEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LungCTEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LungCT(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Measure_time(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9261,6 +12470,260 @@ func (ec *executionContext) fieldContext_MeasureEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_version(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OncologyTwin", field, true, false, "String")
+}
+
+func (ec *executionContext) _OncologyTwin_cancers(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_cancers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.OncologyTwin().Cancers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Cancer]) graphql.Marshaler {
+			return ec.marshalNCancerConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_cancers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OncologyTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_OncologyTwin_cancers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_response(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResponseCourse) graphql.Marshaler {
+			return ec.marshalOResponseCourse2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐResponseCourse(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OncologyTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResponseCourse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_courses(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_courses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.OncologyTwin().Courses(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.ResponseCourse]) graphql.Marshaler {
+			return ec.marshalNResponseCourseConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_courses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OncologyTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResponseCourseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_OncologyTwin_courses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_lines(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.OncologyTwin().Lines(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.TherapyLine]) graphql.Marshaler {
+			return ec.marshalNTherapyLineConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_lines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OncologyTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TherapyLineConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_OncologyTwin_lines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_markers(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_markers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.OncologyTwin().Markers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.TumorMarker]) graphql.Marshaler {
+			return ec.marshalNTumorMarkerConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_markers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OncologyTwin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TumorMarkerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_OncologyTwin_markers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OncologyTwin_notes(ctx context.Context, field graphql.CollectedField, obj *model.OncologyTwin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OncologyTwin_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OncologyTwin_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OncologyTwin", field, true, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -9757,6 +13220,94 @@ func (ec *executionContext) fieldContext_Patient_liverTwin(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Patient_pneumoniaEpisodes(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_pneumoniaEpisodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Patient().PneumoniaEpisodes(ctx, obj, fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.PneumoniaEpisode]) graphql.Marshaler {
+			return ec.marshalNPneumoniaEpisodeConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_pneumoniaEpisodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Patient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEpisodeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Patient_pneumoniaEpisodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Patient_oncologyTwin(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_oncologyTwin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Patient().OncologyTwin(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OncologyTwin) graphql.Marshaler {
+			return ec.marshalNOncologyTwin2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐOncologyTwin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_oncologyTwin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Patient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OncologyTwin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Patient_oncologyTwin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.Patient]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9897,6 +13448,892 @@ func (ec *executionContext) fieldContext_PatientEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_start(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisode", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaEpisode_end(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisode", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaEpisode_endBasis(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_endBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndBasis(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_endBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisode", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEpisode_presentation(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_presentation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Presentation(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_presentation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisode", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaEpisode_evidence(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.PneumoniaEpisode().Evidence(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.PneumoniaEvidence]) graphql.Marshaler {
+			return ec.marshalNPneumoniaEvidenceConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_evidence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEvidenceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PneumoniaEpisode_evidence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_admission(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_admission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Admission(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Encounter) graphql.Marshaler {
+			return ec.marshalOEncounter2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEncounter(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_admission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Encounter(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_curb65(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_curb65(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Curb65(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_curb65(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_psi(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_psi(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Psi(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_psi(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_trajectories(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_trajectories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trajectories(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Trajectory) graphql.Marshaler {
+			return ec.marshalNTrajectory2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrajectoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_trajectories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Trajectory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_spo2Nadir(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_spo2Nadir(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spo2Nadir(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_spo2Nadir(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_ct(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_ct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.PneumoniaEpisode().Ct(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.LungCT]) graphql.Marshaler {
+			return ec.marshalNLungCTConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_ct(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LungCTConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PneumoniaEpisode_ct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisode_outcomes(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEpisode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisode_outcomes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcomes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PneumoniaOutcomes) graphql.Marshaler {
+			return ec.marshalNPneumoniaOutcomes2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaOutcomes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisode_outcomes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaOutcomes(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEpisode]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisodeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.PneumoniaEpisode]) graphql.Marshaler {
+			return ec.marshalNPneumoniaEpisodeEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisodeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisodeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEpisodeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEpisode]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisodeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisodeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisodeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEpisodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEpisode]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisodeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisodeConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PneumoniaEpisodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.PneumoniaEpisode]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisodeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEpisodeEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEpisodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.PneumoniaEpisode]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEpisodeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PneumoniaEpisode) graphql.Marshaler {
+			return ec.marshalNPneumoniaEpisode2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaEpisode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEpisodeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEpisodeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEpisode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEvidence_source(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidence_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidence_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidence", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEvidence_code(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidence_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidence_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidence", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEvidence_time(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidence_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidence_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidence", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaEvidence_end(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidence_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidence_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidence", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaEvidence_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidence_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidence_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidence", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEvidenceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEvidence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidenceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.PneumoniaEvidence]) graphql.Marshaler {
+			return ec.marshalNPneumoniaEvidenceEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidenceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEvidenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEvidenceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEvidenceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEvidence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidenceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidenceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEvidenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaEvidenceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.PneumoniaEvidence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidenceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidenceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidenceConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PneumoniaEvidenceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.PneumoniaEvidence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidenceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidenceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaEvidenceEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _PneumoniaEvidenceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.PneumoniaEvidence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaEvidenceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PneumoniaEvidence) graphql.Marshaler {
+			return ec.marshalNPneumoniaEvidence2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaEvidence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaEvidenceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PneumoniaEvidenceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PneumoniaEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PneumoniaOutcomes_lengthOfStayDays(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaOutcomes_lengthOfStayDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LengthOfStayDays(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaOutcomes_lengthOfStayDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Float")
+}
+
+func (ec *executionContext) _PneumoniaOutcomes_icuTransfer(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaOutcomes_icuTransfer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IcuTransfer(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaOutcomes_icuTransfer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _PneumoniaOutcomes_icuTime(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaOutcomes_icuTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IcuTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaOutcomes_icuTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Time")
+}
+
+func (ec *executionContext) _PneumoniaOutcomes_death30d(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaOutcomes_death30d(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Death30d(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaOutcomes_death30d(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _PneumoniaOutcomes_deathTime(ctx context.Context, field graphql.CollectedField, obj *model.PneumoniaOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PneumoniaOutcomes_deathTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeathTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PneumoniaOutcomes_deathTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Time")
 }
 
 func (ec *executionContext) _Provenance_source(ctx context.Context, field graphql.CollectedField, obj *model.Provenance) (ret graphql.Marshaler) {
@@ -10203,6 +14640,514 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResponseCourse_criteria(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_criteria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Criteria(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_criteria(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourse_line(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ResponseCourse_current(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _ResponseCourse_treatmentStart(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_treatmentStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TreatmentStart(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_treatmentStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Time")
+}
+
+func (ec *executionContext) _ResponseCourse_baselineTime(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_baselineTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_baselineTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Time")
+}
+
+func (ec *executionContext) _ResponseCourse_baselineSumMm(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_baselineSumMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineSumMm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_baselineSumMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ResponseCourse_bestOverall(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_bestOverall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestOverall(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_bestOverall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourse_bestOverallTime(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_bestOverallTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestOverallTime(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_bestOverallTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Time")
+}
+
+func (ec *executionContext) _ResponseCourse_bestOverallBasis(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_bestOverallBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestOverallBasis(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_bestOverallBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourse_progression(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_progression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progression(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_progression(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Time")
+}
+
+func (ec *executionContext) _ResponseCourse_timeToProgressionDays(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_timeToProgressionDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeToProgressionDays(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_timeToProgressionDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ResponseCourse_censored(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_censored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Censored(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_censored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _ResponseCourse_notComputable(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_notComputable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotComputable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_notComputable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourse_notes(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourse", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourse_timePoints(ctx context.Context, field graphql.CollectedField, obj *model.ResponseCourse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourse_timePoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ResponseCourse().TimePoints(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.TimePoint]) graphql.Marshaler {
+			return ec.marshalNTimePointConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourse_timePoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResponseCourse",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimePointConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ResponseCourse_timePoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResponseCourseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ResponseCourse]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourseConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.ResponseCourse]) graphql.Marshaler {
+			return ec.marshalNResponseCourseEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResponseCourseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResponseCourseEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResponseCourseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ResponseCourse]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourseConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourseConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResponseCourseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResponseCourseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ResponseCourse]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourseConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourseConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ResponseCourseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ResponseCourse]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourseEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResponseCourseEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _ResponseCourseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ResponseCourse]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResponseCourseEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResponseCourse) graphql.Marshaler {
+			return ec.marshalNResponseCourse2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐResponseCourse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResponseCourseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResponseCourseEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResponseCourse(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11007,6 +15952,148 @@ func (ec *executionContext) fieldContext_ScoreInput_eventRef(_ context.Context, 
 	return graphql.NewScalarFieldContext("ScoreInput", field, true, false, "String")
 }
 
+func (ec *executionContext) _ScoreInputConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreInput]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInputConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.ScoreInput]) graphql.Marshaler {
+			return ec.marshalNScoreInputEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInputConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreInputConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInputEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreInputConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreInput]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInputConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInputConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreInputConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreInputConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.ScoreInput]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInputConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInputConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInputConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ScoreInputEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ScoreInput]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInputEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInputEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreInputEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _ScoreInputEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.ScoreInput]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreInputEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+			return ec.marshalNScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreInputEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreInputEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ScoreRange_min(ctx context.Context, field graphql.CollectedField, obj *twin.Range) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11289,6 +16376,1016 @@ func (ec *executionContext) fieldContext_ScoreSeriesEdge_node(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ScoreSeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TherapyLine_number(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TherapyLine_start(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "Time")
+}
+
+func (ec *executionContext) _TherapyLine_end(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "Time")
+}
+
+func (ec *executionContext) _TherapyLine_agents(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_agents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agents(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "String")
+}
+
+func (ec *executionContext) _TherapyLine_reason(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "String")
+}
+
+func (ec *executionContext) _TherapyLine_bestResponse(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_bestResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestResponse(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_bestResponse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "String")
+}
+
+func (ec *executionContext) _TherapyLine_progression(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_progression(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progression(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_progression(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "Time")
+}
+
+func (ec *executionContext) _TherapyLine_immunotherapy(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_immunotherapy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Immunotherapy(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_immunotherapy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _TherapyLine_eventRefs(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLine_eventRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRefs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLine_eventRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLine", field, true, false, "String")
+}
+
+func (ec *executionContext) _TherapyLineConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TherapyLine]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLineConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.TherapyLine]) graphql.Marshaler {
+			return ec.marshalNTherapyLineEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLineConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TherapyLineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TherapyLineEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TherapyLineConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TherapyLine]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLineConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLineConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TherapyLineConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TherapyLineConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TherapyLine]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLineConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLineConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLineConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TherapyLineEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TherapyLine]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLineEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TherapyLineEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TherapyLineEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TherapyLine]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TherapyLineEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TherapyLine) graphql.Marshaler {
+			return ec.marshalNTherapyLine2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTherapyLine(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TherapyLineEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TherapyLineEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TherapyLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimePoint_time(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Time")
+}
+
+func (ec *executionContext) _TimePoint_sumMm(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_sumMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SumMm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_sumMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TimePoint_baselineSumMm(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_baselineSumMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineSumMm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_baselineSumMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TimePoint_nadirMm(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_nadirMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NadirMm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_nadirMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TimePoint_pctFromBaseline(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_pctFromBaseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PctFromBaseline(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_pctFromBaseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TimePoint_pctFromNadir(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_pctFromNadir(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PctFromNadir(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_pctFromNadir(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TimePoint_target(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimePoint_nonTarget(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_nonTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonTarget(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_nonTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimePoint_newLesions(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_newLesions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewLesions(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_newLesions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _TimePoint_overall(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimePoint_confirmed(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_confirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confirmed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_confirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _TimePoint_reason(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimePoint_measurements(ctx context.Context, field graphql.CollectedField, obj *model.TimePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePoint_measurements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measurements(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsedMeasurement) graphql.Marshaler {
+			return ec.marshalNUsedMeasurement2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐUsedMeasurementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePoint_measurements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimePoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsedMeasurement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimePointConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TimePoint]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePointConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.TimePoint]) graphql.Marshaler {
+			return ec.marshalNTimePointEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePointConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimePointConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimePointEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimePointConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TimePoint]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePointConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePointConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimePointConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimePointConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TimePoint]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePointConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePointConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePointConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TimePointEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TimePoint]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePointEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePointEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimePointEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimePointEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TimePoint]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimePointEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TimePoint) graphql.Marshaler {
+			return ec.marshalNTimePoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTimePoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimePointEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimePointEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimePoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trajectory_name(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trajectory", field, true, false, "String")
+}
+
+func (ec *executionContext) _Trajectory_unit(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trajectory", field, true, false, "String")
+}
+
+func (ec *executionContext) _Trajectory_n(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trajectory", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Trajectory_first(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trajectory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trajectory_peak(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_peak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Peak(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_peak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trajectory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trajectory_hoursToPeak(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_hoursToPeak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoursToPeak(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_hoursToPeak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trajectory", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Trajectory_slopePerDay(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_slopePerDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SlopePerDay(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_slopePerDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trajectory", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Trajectory_last(ctx context.Context, field graphql.CollectedField, obj *model.Trajectory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trajectory_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trajectory_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trajectory",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11967,6 +18064,564 @@ func (ec *executionContext) fieldContext_TrendEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarker_concept(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_concept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Concept(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_concept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarker", field, true, false, "String")
+}
+
+func (ec *executionContext) _TumorMarker_display(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_display(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Display(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarker", field, true, false, "String")
+}
+
+func (ec *executionContext) _TumorMarker_unit(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarker", field, true, false, "String")
+}
+
+func (ec *executionContext) _TumorMarker_latest(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_latest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latest(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+			return ec.marshalOScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_latest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarker",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarker_nadir(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_nadir(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nadir(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+			return ec.marshalOScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_nadir(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarker",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarker_peak(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_peak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Peak(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+			return ec.marshalOScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_peak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarker",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarker_kineticsNote(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_kineticsNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KineticsNote(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_kineticsNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarker", field, true, false, "String")
+}
+
+func (ec *executionContext) _TumorMarker_series(ctx context.Context, field graphql.CollectedField, obj *model.TumorMarker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarker_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TumorMarker().Series(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.ScoreInput]) graphql.Marshaler {
+			return ec.marshalNScoreInputConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarker_series(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarker",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreInputConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TumorMarker_series_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarkerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TumorMarker]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarkerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.TumorMarker]) graphql.Marshaler {
+			return ec.marshalNTumorMarkerEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarkerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarkerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TumorMarkerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarkerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TumorMarker]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarkerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarkerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarkerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TumorMarkerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.TumorMarker]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarkerConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarkerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarkerConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TumorMarkerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TumorMarker]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarkerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarkerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TumorMarkerEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _TumorMarkerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.TumorMarker]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TumorMarkerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TumorMarker) graphql.Marshaler {
+			return ec.marshalNTumorMarker2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTumorMarker(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TumorMarkerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TumorMarkerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TumorMarker(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsedMeasurement_lesionId(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_lesionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LesionID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_lesionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
+}
+
+func (ec *executionContext) _UsedMeasurement_role(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
+}
+
+func (ec *executionContext) _UsedMeasurement_organ(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_organ(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organ(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_organ(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
+}
+
+func (ec *executionContext) _UsedMeasurement_isNode(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_isNode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsNode(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_isNode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _UsedMeasurement_valueMm(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_valueMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueMm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_valueMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "Float")
+}
+
+func (ec *executionContext) _UsedMeasurement_note(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
+}
+
+func (ec *executionContext) _UsedMeasurement_inferred(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_inferred(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inferred(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_inferred(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _UsedMeasurement_eventRef(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsedMeasurement_eventRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsedMeasurement_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
 }
 
 func (ec *executionContext) _Variant_gene(ctx context.Context, field graphql.CollectedField, obj *model.Variant) (ret graphql.Marshaler) {
@@ -14062,6 +20717,209 @@ func (ec *executionContext) _CTLiverEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var cancerImplementors = []string{"Cancer"}
+
+func (ec *executionContext) _Cancer(ctx context.Context, sel ast.SelectionSet, obj *model.Cancer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cancer")
+		case "code":
+			out.Values[i] = ec._Cancer_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "display":
+			out.Values[i] = ec._Cancer_display(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._Cancer_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "site":
+			out.Values[i] = ec._Cancer_site(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "histology":
+			out.Values[i] = ec._Cancer_histology(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onset":
+			out.Values[i] = ec._Cancer_onset(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "abatement":
+			out.Values[i] = ec._Cancer_abatement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recognisedBy":
+			out.Values[i] = ec._Cancer_recognisedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._Cancer_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancerConnectionImplementors = []string{"CancerConnection"}
+
+func (ec *executionContext) _CancerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.Cancer]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancerConnection")
+		case "edges":
+			out.Values[i] = ec._CancerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CancerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CancerConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancerEdgeImplementors = []string{"CancerEdge"}
+
+func (ec *executionContext) _CancerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.Cancer]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancerEdge")
+		case "cursor":
+			out.Values[i] = ec._CancerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CancerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var encounterImplementors = []string{"Encounter"}
+
+func (ec *executionContext) _Encounter(ctx context.Context, sel ast.SelectionSet, obj *model.Encounter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, encounterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Encounter")
+		case "code":
+			out.Values[i] = ec._Encounter_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._Encounter_start(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._Encounter_end(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._Encounter_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *model.Event) graphql.Marshaler {
@@ -15576,6 +22434,171 @@ func (ec *executionContext) _LiverTwin(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var lungCTImplementors = []string{"LungCT"}
+
+func (ec *executionContext) _LungCT(ctx context.Context, sel ast.SelectionSet, obj *model.LungCT) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lungCTImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LungCT")
+		case "time":
+			out.Values[i] = ec._LungCT_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "study":
+			out.Values[i] = ec._LungCT_study(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ggoPct":
+			out.Values[i] = ec._LungCT_ggoPct(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "consolidationPct":
+			out.Values[i] = ec._LungCT_consolidationPct(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "involvementPct":
+			out.Values[i] = ec._LungCT_involvementPct(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "leftPct":
+			out.Values[i] = ec._LungCT_leftPct(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rightPct":
+			out.Values[i] = ec._LungCT_rightPct(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "severityScore":
+			out.Values[i] = ec._LungCT_severityScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._LungCT_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "severityGrade":
+			out.Values[i] = ec._LungCT_severityGrade(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inputs":
+			out.Values[i] = ec._LungCT_inputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lungCTConnectionImplementors = []string{"LungCTConnection"}
+
+func (ec *executionContext) _LungCTConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.LungCT]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lungCTConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LungCTConnection")
+		case "edges":
+			out.Values[i] = ec._LungCTConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LungCTConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LungCTConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lungCTEdgeImplementors = []string{"LungCTEdge"}
+
+func (ec *executionContext) _LungCTEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.LungCT]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lungCTEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LungCTEdge")
+		case "cursor":
+			out.Values[i] = ec._LungCTEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LungCTEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var measureImplementors = []string{"Measure"}
 
 func (ec *executionContext) _Measure(ctx context.Context, sel ast.SelectionSet, obj *model.Measure) graphql.Marshaler {
@@ -15688,6 +22711,73 @@ func (ec *executionContext) _MeasureEdge(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._MeasureEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var oncologyTwinImplementors = []string{"OncologyTwin"}
+
+func (ec *executionContext) _OncologyTwin(ctx context.Context, sel ast.SelectionSet, obj *model.OncologyTwin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, oncologyTwinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OncologyTwin")
+		case "version":
+			out.Values[i] = ec._OncologyTwin_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OncologyTwin_cancers(ctx, field, obj)
+				})
+		case "response":
+			out.Values[i] = ec._OncologyTwin_response(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "courses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OncologyTwin_courses(ctx, field, obj)
+				})
+		case "lines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OncologyTwin_lines(ctx, field, obj)
+				})
+		case "markers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OncologyTwin_markers(ctx, field, obj)
+				})
+		case "notes":
+			out.Values[i] = ec._OncologyTwin_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15835,6 +22925,18 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_liverTwin(ctx, field, obj)
 				})
+		case "pneumoniaEpisodes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_pneumoniaEpisodes(ctx, field, obj)
+				})
+		case "oncologyTwin":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_oncologyTwin(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15915,6 +23017,366 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 		case "node":
 			out.Values[i] = ec._PatientEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEpisodeImplementors = []string{"PneumoniaEpisode"}
+
+func (ec *executionContext) _PneumoniaEpisode(ctx context.Context, sel ast.SelectionSet, obj *model.PneumoniaEpisode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEpisodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEpisode")
+		case "start":
+			out.Values[i] = ec._PneumoniaEpisode_start(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "end":
+			out.Values[i] = ec._PneumoniaEpisode_end(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endBasis":
+			out.Values[i] = ec._PneumoniaEpisode_endBasis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "presentation":
+			out.Values[i] = ec._PneumoniaEpisode_presentation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PneumoniaEpisode_evidence(ctx, field, obj)
+				})
+		case "admission":
+			out.Values[i] = ec._PneumoniaEpisode_admission(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "curb65":
+			out.Values[i] = ec._PneumoniaEpisode_curb65(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "psi":
+			out.Values[i] = ec._PneumoniaEpisode_psi(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trajectories":
+			out.Values[i] = ec._PneumoniaEpisode_trajectories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spo2Nadir":
+			out.Values[i] = ec._PneumoniaEpisode_spo2Nadir(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ct":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PneumoniaEpisode_ct(ctx, field, obj)
+				})
+		case "outcomes":
+			out.Values[i] = ec._PneumoniaEpisode_outcomes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEpisodeConnectionImplementors = []string{"PneumoniaEpisodeConnection"}
+
+func (ec *executionContext) _PneumoniaEpisodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.PneumoniaEpisode]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEpisodeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEpisodeConnection")
+		case "edges":
+			out.Values[i] = ec._PneumoniaEpisodeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PneumoniaEpisodeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PneumoniaEpisodeConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEpisodeEdgeImplementors = []string{"PneumoniaEpisodeEdge"}
+
+func (ec *executionContext) _PneumoniaEpisodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.PneumoniaEpisode]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEpisodeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEpisodeEdge")
+		case "cursor":
+			out.Values[i] = ec._PneumoniaEpisodeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PneumoniaEpisodeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEvidenceImplementors = []string{"PneumoniaEvidence"}
+
+func (ec *executionContext) _PneumoniaEvidence(ctx context.Context, sel ast.SelectionSet, obj *model.PneumoniaEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEvidence")
+		case "source":
+			out.Values[i] = ec._PneumoniaEvidence_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._PneumoniaEvidence_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._PneumoniaEvidence_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._PneumoniaEvidence_end(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._PneumoniaEvidence_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEvidenceConnectionImplementors = []string{"PneumoniaEvidenceConnection"}
+
+func (ec *executionContext) _PneumoniaEvidenceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.PneumoniaEvidence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEvidenceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEvidenceConnection")
+		case "edges":
+			out.Values[i] = ec._PneumoniaEvidenceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PneumoniaEvidenceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PneumoniaEvidenceConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaEvidenceEdgeImplementors = []string{"PneumoniaEvidenceEdge"}
+
+func (ec *executionContext) _PneumoniaEvidenceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.PneumoniaEvidence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaEvidenceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaEvidenceEdge")
+		case "cursor":
+			out.Values[i] = ec._PneumoniaEvidenceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PneumoniaEvidenceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pneumoniaOutcomesImplementors = []string{"PneumoniaOutcomes"}
+
+func (ec *executionContext) _PneumoniaOutcomes(ctx context.Context, sel ast.SelectionSet, obj *model.PneumoniaOutcomes) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pneumoniaOutcomesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PneumoniaOutcomes")
+		case "lengthOfStayDays":
+			out.Values[i] = ec._PneumoniaOutcomes_lengthOfStayDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "icuTransfer":
+			out.Values[i] = ec._PneumoniaOutcomes_icuTransfer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "icuTime":
+			out.Values[i] = ec._PneumoniaOutcomes_icuTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "death30d":
+			out.Values[i] = ec._PneumoniaOutcomes_death30d(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deathTime":
+			out.Values[i] = ec._PneumoniaOutcomes_deathTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16033,6 +23495,192 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var responseCourseImplementors = []string{"ResponseCourse"}
+
+func (ec *executionContext) _ResponseCourse(ctx context.Context, sel ast.SelectionSet, obj *model.ResponseCourse) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, responseCourseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResponseCourse")
+		case "criteria":
+			out.Values[i] = ec._ResponseCourse_criteria(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "line":
+			out.Values[i] = ec._ResponseCourse_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.Values[i] = ec._ResponseCourse_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "treatmentStart":
+			out.Values[i] = ec._ResponseCourse_treatmentStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "baselineTime":
+			out.Values[i] = ec._ResponseCourse_baselineTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "baselineSumMm":
+			out.Values[i] = ec._ResponseCourse_baselineSumMm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bestOverall":
+			out.Values[i] = ec._ResponseCourse_bestOverall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bestOverallTime":
+			out.Values[i] = ec._ResponseCourse_bestOverallTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bestOverallBasis":
+			out.Values[i] = ec._ResponseCourse_bestOverallBasis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "progression":
+			out.Values[i] = ec._ResponseCourse_progression(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeToProgressionDays":
+			out.Values[i] = ec._ResponseCourse_timeToProgressionDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "censored":
+			out.Values[i] = ec._ResponseCourse_censored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notComputable":
+			out.Values[i] = ec._ResponseCourse_notComputable(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._ResponseCourse_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timePoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResponseCourse_timePoints(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var responseCourseConnectionImplementors = []string{"ResponseCourseConnection"}
+
+func (ec *executionContext) _ResponseCourseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.ResponseCourse]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, responseCourseConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResponseCourseConnection")
+		case "edges":
+			out.Values[i] = ec._ResponseCourseConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ResponseCourseConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResponseCourseConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var responseCourseEdgeImplementors = []string{"ResponseCourseEdge"}
+
+func (ec *executionContext) _ResponseCourseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.ResponseCourse]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, responseCourseEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResponseCourseEdge")
+		case "cursor":
+			out.Values[i] = ec._ResponseCourseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ResponseCourseEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16380,6 +24028,88 @@ func (ec *executionContext) _ScoreInput(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var scoreInputConnectionImplementors = []string{"ScoreInputConnection"}
+
+func (ec *executionContext) _ScoreInputConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.ScoreInput]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreInputConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreInputConnection")
+		case "edges":
+			out.Values[i] = ec._ScoreInputConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ScoreInputConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScoreInputConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreInputEdgeImplementors = []string{"ScoreInputEdge"}
+
+func (ec *executionContext) _ScoreInputEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.ScoreInput]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreInputEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreInputEdge")
+		case "cursor":
+			out.Values[i] = ec._ScoreInputEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ScoreInputEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var scoreRangeImplementors = []string{"ScoreRange"}
 
 func (ec *executionContext) _ScoreRange(ctx context.Context, sel ast.SelectionSet, obj *twin.Range) graphql.Marshaler {
@@ -16525,6 +24255,404 @@ func (ec *executionContext) _ScoreSeriesEdge(ctx context.Context, sel ast.Select
 		case "node":
 			out.Values[i] = ec._ScoreSeriesEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var therapyLineImplementors = []string{"TherapyLine"}
+
+func (ec *executionContext) _TherapyLine(ctx context.Context, sel ast.SelectionSet, obj *model.TherapyLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, therapyLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TherapyLine")
+		case "number":
+			out.Values[i] = ec._TherapyLine_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._TherapyLine_start(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._TherapyLine_end(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "agents":
+			out.Values[i] = ec._TherapyLine_agents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._TherapyLine_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bestResponse":
+			out.Values[i] = ec._TherapyLine_bestResponse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "progression":
+			out.Values[i] = ec._TherapyLine_progression(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "immunotherapy":
+			out.Values[i] = ec._TherapyLine_immunotherapy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventRefs":
+			out.Values[i] = ec._TherapyLine_eventRefs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var therapyLineConnectionImplementors = []string{"TherapyLineConnection"}
+
+func (ec *executionContext) _TherapyLineConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.TherapyLine]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, therapyLineConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TherapyLineConnection")
+		case "edges":
+			out.Values[i] = ec._TherapyLineConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TherapyLineConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TherapyLineConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var therapyLineEdgeImplementors = []string{"TherapyLineEdge"}
+
+func (ec *executionContext) _TherapyLineEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.TherapyLine]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, therapyLineEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TherapyLineEdge")
+		case "cursor":
+			out.Values[i] = ec._TherapyLineEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TherapyLineEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timePointImplementors = []string{"TimePoint"}
+
+func (ec *executionContext) _TimePoint(ctx context.Context, sel ast.SelectionSet, obj *model.TimePoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timePointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimePoint")
+		case "time":
+			out.Values[i] = ec._TimePoint_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sumMm":
+			out.Values[i] = ec._TimePoint_sumMm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "baselineSumMm":
+			out.Values[i] = ec._TimePoint_baselineSumMm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nadirMm":
+			out.Values[i] = ec._TimePoint_nadirMm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pctFromBaseline":
+			out.Values[i] = ec._TimePoint_pctFromBaseline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pctFromNadir":
+			out.Values[i] = ec._TimePoint_pctFromNadir(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._TimePoint_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonTarget":
+			out.Values[i] = ec._TimePoint_nonTarget(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newLesions":
+			out.Values[i] = ec._TimePoint_newLesions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overall":
+			out.Values[i] = ec._TimePoint_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmed":
+			out.Values[i] = ec._TimePoint_confirmed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._TimePoint_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measurements":
+			out.Values[i] = ec._TimePoint_measurements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timePointConnectionImplementors = []string{"TimePointConnection"}
+
+func (ec *executionContext) _TimePointConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.TimePoint]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timePointConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimePointConnection")
+		case "edges":
+			out.Values[i] = ec._TimePointConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TimePointConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TimePointConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timePointEdgeImplementors = []string{"TimePointEdge"}
+
+func (ec *executionContext) _TimePointEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.TimePoint]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timePointEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimePointEdge")
+		case "cursor":
+			out.Values[i] = ec._TimePointEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TimePointEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trajectoryImplementors = []string{"Trajectory"}
+
+func (ec *executionContext) _Trajectory(ctx context.Context, sel ast.SelectionSet, obj *model.Trajectory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trajectoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Trajectory")
+		case "name":
+			out.Values[i] = ec._Trajectory_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._Trajectory_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._Trajectory_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._Trajectory_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "peak":
+			out.Values[i] = ec._Trajectory_peak(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hoursToPeak":
+			out.Values[i] = ec._Trajectory_hoursToPeak(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "slopePerDay":
+			out.Values[i] = ec._Trajectory_slopePerDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._Trajectory_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16830,6 +24958,225 @@ func (ec *executionContext) _TrendEdge(ctx context.Context, sel ast.SelectionSet
 		case "node":
 			out.Values[i] = ec._TrendEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tumorMarkerImplementors = []string{"TumorMarker"}
+
+func (ec *executionContext) _TumorMarker(ctx context.Context, sel ast.SelectionSet, obj *model.TumorMarker) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tumorMarkerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TumorMarker")
+		case "concept":
+			out.Values[i] = ec._TumorMarker_concept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "display":
+			out.Values[i] = ec._TumorMarker_display(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._TumorMarker_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "latest":
+			out.Values[i] = ec._TumorMarker_latest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nadir":
+			out.Values[i] = ec._TumorMarker_nadir(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "peak":
+			out.Values[i] = ec._TumorMarker_peak(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kineticsNote":
+			out.Values[i] = ec._TumorMarker_kineticsNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "series":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TumorMarker_series(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tumorMarkerConnectionImplementors = []string{"TumorMarkerConnection"}
+
+func (ec *executionContext) _TumorMarkerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.TumorMarker]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tumorMarkerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TumorMarkerConnection")
+		case "edges":
+			out.Values[i] = ec._TumorMarkerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TumorMarkerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TumorMarkerConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tumorMarkerEdgeImplementors = []string{"TumorMarkerEdge"}
+
+func (ec *executionContext) _TumorMarkerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.TumorMarker]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tumorMarkerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TumorMarkerEdge")
+		case "cursor":
+			out.Values[i] = ec._TumorMarkerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TumorMarkerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usedMeasurementImplementors = []string{"UsedMeasurement"}
+
+func (ec *executionContext) _UsedMeasurement(ctx context.Context, sel ast.SelectionSet, obj *model.UsedMeasurement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usedMeasurementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsedMeasurement")
+		case "lesionId":
+			out.Values[i] = ec._UsedMeasurement_lesionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._UsedMeasurement_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organ":
+			out.Values[i] = ec._UsedMeasurement_organ(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isNode":
+			out.Values[i] = ec._UsedMeasurement_isNode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valueMm":
+			out.Values[i] = ec._UsedMeasurement_valueMm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._UsedMeasurement_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inferred":
+			out.Values[i] = ec._UsedMeasurement_inferred(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventRef":
+			out.Values[i] = ec._UsedMeasurement_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17538,6 +25885,46 @@ func (ec *executionContext) marshalNCTLiverEdge2ᚖgithubᚗcomᚋmedtwinᚋmedt
 	return ec._CTLiverEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCancer2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐCancer(ctx context.Context, sel ast.SelectionSet, v *model.Cancer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cancer!")
+		return graphql.Null
+	}
+	return ec._Cancer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCancerConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.Cancer]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancerConnection!")
+		return graphql.Null
+	}
+	return ec._CancerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCancerEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.Cancer]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCancerEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCancerEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.Cancer]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancerEdge!")
+		return graphql.Null
+	}
+	return ec._CancerEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -17966,6 +26353,46 @@ func (ec *executionContext) marshalNLiverTwin2ᚖgithubᚗcomᚋmedtwinᚋmedtwi
 	return ec._LiverTwin(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLungCT2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLungCT(ctx context.Context, sel ast.SelectionSet, v *model.LungCT) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LungCT!")
+		return graphql.Null
+	}
+	return ec._LungCT(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLungCTConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.LungCT]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LungCTConnection!")
+		return graphql.Null
+	}
+	return ec._LungCTConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLungCTEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.LungCT]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLungCTEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLungCTEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.LungCT]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LungCTEdge!")
+		return graphql.Null
+	}
+	return ec._LungCTEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *model.Measure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Measure!")
@@ -18004,6 +26431,14 @@ func (ec *executionContext) marshalNMeasureEdge2ᚖgithubᚗcomᚋmedtwinᚋmedt
 		return graphql.Null
 	}
 	return ec._MeasureEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOncologyTwin2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐOncologyTwin(ctx context.Context, sel ast.SelectionSet, v *model.OncologyTwin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OncologyTwin!")
+		return graphql.Null
+	}
+	return ec._OncologyTwin(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -18054,12 +26489,140 @@ func (ec *executionContext) marshalNPatientEdge2ᚖgithubᚗcomᚋmedtwinᚋmedt
 	return ec._PatientEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPneumoniaEpisode2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaEpisode(ctx context.Context, sel ast.SelectionSet, v *model.PneumoniaEpisode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEpisode!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEpisode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaEpisodeConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.PneumoniaEpisode]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEpisodeConnection!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEpisodeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaEpisodeEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.PneumoniaEpisode]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPneumoniaEpisodeEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPneumoniaEpisodeEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.PneumoniaEpisode]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEpisodeEdge!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEpisodeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaEvidence2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaEvidence(ctx context.Context, sel ast.SelectionSet, v *model.PneumoniaEvidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEvidence!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEvidence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaEvidenceConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.PneumoniaEvidence]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEvidenceConnection!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEvidenceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaEvidenceEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.PneumoniaEvidence]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPneumoniaEvidenceEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPneumoniaEvidenceEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.PneumoniaEvidence]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaEvidenceEdge!")
+		return graphql.Null
+	}
+	return ec._PneumoniaEvidenceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPneumoniaOutcomes2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPneumoniaOutcomes(ctx context.Context, sel ast.SelectionSet, v *model.PneumoniaOutcomes) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PneumoniaOutcomes!")
+		return graphql.Null
+	}
+	return ec._PneumoniaOutcomes(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProvenance2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProvenance(ctx context.Context, sel ast.SelectionSet, v *model.Provenance) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Provenance!")
 		return graphql.Null
 	}
 	return ec._Provenance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResponseCourse2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐResponseCourse(ctx context.Context, sel ast.SelectionSet, v *model.ResponseCourse) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResponseCourse!")
+		return graphql.Null
+	}
+	return ec._ResponseCourse(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResponseCourseConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.ResponseCourse]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResponseCourseConnection!")
+		return graphql.Null
+	}
+	return ec._ResponseCourseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResponseCourseEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.ResponseCourse]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResponseCourseEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResponseCourseEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.ResponseCourse]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResponseCourseEdge!")
+		return graphql.Null
+	}
+	return ec._ResponseCourseEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -18176,6 +26739,38 @@ func (ec *executionContext) marshalNScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtw
 	return ec._ScoreInput(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNScoreInputConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.ScoreInput]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreInputConnection!")
+		return graphql.Null
+	}
+	return ec._ScoreInputConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreInputEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.ScoreInput]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreInputEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreInputEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.ScoreInput]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreInputEdge!")
+		return graphql.Null
+	}
+	return ec._ScoreInputEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScoreSeries2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreSeries(ctx context.Context, sel ast.SelectionSet, v *model.ScoreSeries) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ScoreSeries!")
@@ -18259,6 +26854,46 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNTherapyLine2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTherapyLine(ctx context.Context, sel ast.SelectionSet, v *model.TherapyLine) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TherapyLine!")
+		return graphql.Null
+	}
+	return ec._TherapyLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTherapyLineConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.TherapyLine]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TherapyLineConnection!")
+		return graphql.Null
+	}
+	return ec._TherapyLineConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTherapyLineEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.TherapyLine]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTherapyLineEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTherapyLineEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.TherapyLine]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TherapyLineEdge!")
+		return graphql.Null
+	}
+	return ec._TherapyLineEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18271,6 +26906,70 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTimePoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTimePoint(ctx context.Context, sel ast.SelectionSet, v *model.TimePoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimePoint!")
+		return graphql.Null
+	}
+	return ec._TimePoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimePointConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.TimePoint]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimePointConnection!")
+		return graphql.Null
+	}
+	return ec._TimePointConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimePointEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.TimePoint]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimePointEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimePointEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.TimePoint]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimePointEdge!")
+		return graphql.Null
+	}
+	return ec._TimePointEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTrajectory2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrajectoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Trajectory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrajectory2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrajectory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTrajectory2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTrajectory(ctx context.Context, sel ast.SelectionSet, v *model.Trajectory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Trajectory!")
+		return graphql.Null
+	}
+	return ec._Trajectory(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTransition2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTransition(ctx context.Context, sel ast.SelectionSet, v *model.Transition) graphql.Marshaler {
@@ -18351,6 +27050,70 @@ func (ec *executionContext) marshalNTrendEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwi
 		return graphql.Null
 	}
 	return ec._TrendEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTumorMarker2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTumorMarker(ctx context.Context, sel ast.SelectionSet, v *model.TumorMarker) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TumorMarker!")
+		return graphql.Null
+	}
+	return ec._TumorMarker(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTumorMarkerConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.TumorMarker]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TumorMarkerConnection!")
+		return graphql.Null
+	}
+	return ec._TumorMarkerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTumorMarkerEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.TumorMarker]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTumorMarkerEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTumorMarkerEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.TumorMarker]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TumorMarkerEdge!")
+		return graphql.Null
+	}
+	return ec._TumorMarkerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsedMeasurement2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐUsedMeasurementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsedMeasurement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsedMeasurement2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐUsedMeasurement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsedMeasurement2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐUsedMeasurement(ctx context.Context, sel ast.SelectionSet, v *model.UsedMeasurement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsedMeasurement!")
+		return graphql.Null
+	}
+	return ec._UsedMeasurement(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVariant2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐVariant(ctx context.Context, sel ast.SelectionSet, v *model.Variant) graphql.Marshaler {
@@ -18596,6 +27359,13 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋg
 	return v
 }
 
+func (ec *executionContext) marshalOEncounter2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEncounter(ctx context.Context, sel ast.SelectionSet, v *model.Encounter) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Encounter(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOEventKind2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEventKindᚄ(ctx context.Context, v any) ([]model.EventKind, error) {
 	if v == nil {
 		return nil, nil
@@ -18710,6 +27480,13 @@ func (ec *executionContext) marshalOLabPoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwin
 	return ec._LabPoint(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *model.Measure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Measure(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPatient2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPatient(ctx context.Context, sel ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -18725,11 +27502,25 @@ func (ec *executionContext) unmarshalOPatientFilter2ᚖgithubᚗcomᚋmedtwinᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOResponseCourse2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐResponseCourse(ctx context.Context, sel ast.SelectionSet, v *model.ResponseCourse) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResponseCourse(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOScore2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v *model.Score) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Score(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScoreInput2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐScoreInput(ctx context.Context, sel ast.SelectionSet, v *model.ScoreInput) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScoreInput(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOScoreRange2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋtwinᚐRange(ctx context.Context, sel ast.SelectionSet, v *twin.Range) graphql.Marshaler {

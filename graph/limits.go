@@ -101,6 +101,18 @@ func (r *Resolver) complexity() ComplexityRoot {
 	c.ScoreSeries.Points = func(child int, first *int, _ *string, last *int, _ *string) int { return list(child, first, last) }
 	c.LiverImaging.Attenuation = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.LiverImaging.Volume = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.Patient.PneumoniaEpisodes = func(child int, _ *time.Time, first *int, _ *string) int {
+		return lim.MaxPageSize/10 + list(child, first, nil)
+	}
+	c.Patient.OncologyTwin = func(child int, _ *time.Time) int { return lim.MaxPageSize/10 + child }
+	c.PneumoniaEpisode.Evidence = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.PneumoniaEpisode.Ct = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.OncologyTwin.Cancers = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.OncologyTwin.Courses = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.OncologyTwin.Lines = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.OncologyTwin.Markers = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.ResponseCourse.TimePoints = func(child int, first *int, _ *string) int { return list(child, first, nil) }
+	c.TumorMarker.Series = func(child int, first *int, _ *string, last *int, _ *string) int { return list(child, first, last) }
 	return c
 }
 

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/medtwin/medtwin/graph/model"
+	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/twin"
 	"github.com/medtwin/medtwin/twin/liver"
+	"github.com/medtwin/medtwin/twin/pneumonia"
 )
 
 func (r *imagingStudyResolver) Series(ctx context.Context, obj *model.ImagingStudy, first *int, after *string) (*model.Conn[*model.ImagingSeries], error) {
@@ -35,7 +37,7 @@ func (r *liverImagingResolver) Attenuation(ctx context.Context, obj *model.Liver
 }
 
 func (r *liverImagingResolver) Volume(ctx context.Context, obj *model.LiverImaging, first *int, after *string) (*model.Conn[*model.Measure], error) {
-	return indexPage(r.Resolver, obj.I.Volume, scopeTwinVolume, obj.Subject, pageArgs{first: first, after: after}, nil, func(m *liver.Measure) *model.Measure { return &model.Measure{M: m, L: obj.L} })
+	return indexPage(r.Resolver, obj.I.Volume, scopeTwinVolume, obj.Subject, pageArgs{first: first, after: after}, nil, func(m *liver.Measure) *model.Measure { return model.LiverMeasure(m, obj.L) })
 }
 
 func (r *liverTwinResolver) Scores(ctx context.Context, obj *model.LiverTwin, names []string, first *int, after *string) (*model.Conn[*model.ScoreSeries], error) {
@@ -48,6 +50,22 @@ func (r *liverTwinResolver) Trends(ctx context.Context, obj *model.LiverTwin, fi
 
 func (r *liverTwinResolver) Transitions(ctx context.Context, obj *model.LiverTwin, first *int, after *string) (*model.Conn[*model.Transition], error) {
 	return indexPage(r.Resolver, obj.R.Transitions, scopeTwinTransitions, obj.Subject, pageArgs{first: first, after: after}, nil, func(t *twin.Transition) *model.Transition { return &model.Transition{T: t, L: obj.L} })
+}
+
+func (r *oncologyTwinResolver) Cancers(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.Cancer], error) {
+	return indexPage(r.Resolver, obj.R.Cancers, scopeOncCancers, obj.Subject, pageArgs{first: first, after: after}, nil, func(c *oncology.Condition) *model.Cancer { return &model.Cancer{C: c, L: obj.L} })
+}
+
+func (r *oncologyTwinResolver) Courses(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.ResponseCourse], error) {
+	return r.oncologyCourses(obj, pageArgs{first: first, after: after})
+}
+
+func (r *oncologyTwinResolver) Lines(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.TherapyLine], error) {
+	return indexPage(r.Resolver, obj.R.Lines, scopeOncLines, obj.Subject, pageArgs{first: first, after: after}, nil, func(l *oncology.Line) *model.TherapyLine { return &model.TherapyLine{T: l, L: obj.L} })
+}
+
+func (r *oncologyTwinResolver) Markers(ctx context.Context, obj *model.OncologyTwin, first *int, after *string) (*model.Conn[*model.TumorMarker], error) {
+	return r.oncologyMarkers(obj, pageArgs{first: first, after: after})
 }
 
 func (r *patientResolver) Identifiers(ctx context.Context, obj *model.Patient, first *int, after *string) (*model.Conn[*model.Identifier], error) {
@@ -90,6 +108,22 @@ func (r *patientResolver) LiverTwin(ctx context.Context, obj *model.Patient, asO
 	return r.liverTwin(ctx, obj, asOf)
 }
 
+func (r *patientResolver) PneumoniaEpisodes(ctx context.Context, obj *model.Patient, asOf *time.Time, first *int, after *string) (*model.Conn[*model.PneumoniaEpisode], error) {
+	return r.pneumoniaEpisodes(ctx, obj, asOf, pageArgs{first: first, after: after})
+}
+
+func (r *patientResolver) OncologyTwin(ctx context.Context, obj *model.Patient, asOf *time.Time) (*model.OncologyTwin, error) {
+	return r.oncologyTwin(ctx, obj, asOf)
+}
+
+func (r *pneumoniaEpisodeResolver) Evidence(ctx context.Context, obj *model.PneumoniaEpisode, first *int, after *string) (*model.Conn[*model.PneumoniaEvidence], error) {
+	return subIndexPage(r.Resolver, obj.E.Evidence, scopePneuEvidence, obj.Subject, obj.Index, pageArgs{first: first, after: after}, func(e *pneumonia.Evidence) *model.PneumoniaEvidence { return &model.PneumoniaEvidence{E: e, L: obj.L} })
+}
+
+func (r *pneumoniaEpisodeResolver) Ct(ctx context.Context, obj *model.PneumoniaEpisode, first *int, after *string) (*model.Conn[*model.LungCT], error) {
+	return subIndexPage(r.Resolver, obj.E.CT, scopePneuCT, obj.Subject, obj.Index, pageArgs{first: first, after: after}, func(c *pneumonia.LungCT) *model.LungCT { return &model.LungCT{C: c, L: obj.L} })
+}
+
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	q := reqFrom(ctx)
 	return &model.Viewer{Name: q.principal.Name, Role: roleOf(q.principal.Role)}, nil
@@ -107,8 +141,16 @@ func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilte
 	return r.patients(ctx, filter, first, after)
 }
 
+func (r *responseCourseResolver) TimePoints(ctx context.Context, obj *model.ResponseCourse, first *int, after *string) (*model.Conn[*model.TimePoint], error) {
+	return subIndexPage(r.Resolver, obj.C.TimePoints, scopeOncTimePoints, obj.Subject, obj.Index, pageArgs{first: first, after: after}, func(t *oncology.TimePointOutcome) *model.TimePoint { return &model.TimePoint{T: t, L: obj.L} })
+}
+
 func (r *scoreSeriesResolver) Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error) {
 	return r.scorePoints(obj, pageArgs{first: first, after: after, last: last, before: before})
+}
+
+func (r *tumorMarkerResolver) Series(ctx context.Context, obj *model.TumorMarker, first *int, after *string, last *int, before *string) (*model.Conn[*model.ScoreInput], error) {
+	return subIndexPage(r.Resolver, obj.M.Series, scopeOncMarkerSeries, obj.Subject, obj.Index, pageArgs{first: first, after: after, last: last, before: before}, func(i *twin.Input) *model.ScoreInput { return &model.ScoreInput{I: i, L: obj.L} })
 }
 
 func (r *Resolver) ImagingStudy() ImagingStudyResolver { return &imagingStudyResolver{r} }
@@ -119,18 +161,30 @@ func (r *Resolver) LiverImaging() LiverImagingResolver { return &liverImagingRes
 
 func (r *Resolver) LiverTwin() LiverTwinResolver { return &liverTwinResolver{r} }
 
+func (r *Resolver) OncologyTwin() OncologyTwinResolver { return &oncologyTwinResolver{r} }
+
 func (r *Resolver) Patient() PatientResolver { return &patientResolver{r} }
+
+func (r *Resolver) PneumoniaEpisode() PneumoniaEpisodeResolver { return &pneumoniaEpisodeResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) ResponseCourse() ResponseCourseResolver { return &responseCourseResolver{r} }
+
 func (r *Resolver) ScoreSeries() ScoreSeriesResolver { return &scoreSeriesResolver{r} }
 
+func (r *Resolver) TumorMarker() TumorMarkerResolver { return &tumorMarkerResolver{r} }
+
 type (
-	imagingStudyResolver struct{ *Resolver }
-	labSeriesResolver    struct{ *Resolver }
-	liverImagingResolver struct{ *Resolver }
-	liverTwinResolver    struct{ *Resolver }
-	patientResolver      struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	scoreSeriesResolver  struct{ *Resolver }
+	imagingStudyResolver     struct{ *Resolver }
+	labSeriesResolver        struct{ *Resolver }
+	liverImagingResolver     struct{ *Resolver }
+	liverTwinResolver        struct{ *Resolver }
+	oncologyTwinResolver     struct{ *Resolver }
+	patientResolver          struct{ *Resolver }
+	pneumoniaEpisodeResolver struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	responseCourseResolver   struct{ *Resolver }
+	scoreSeriesResolver      struct{ *Resolver }
+	tumorMarkerResolver      struct{ *Resolver }
 )

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/medtwin/medtwin/graph/model"
+	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/timeline"
 	"github.com/medtwin/medtwin/twin"
 	"github.com/medtwin/medtwin/twin/liver"
+	"github.com/medtwin/medtwin/twin/pneumonia"
 )
 
 // view loads the twin.View of a patient as of a time, for the patient's
@@ -65,29 +67,13 @@ func (r *Resolver) view(ctx context.Context, p *model.Patient, asOf time.Time) (
 }
 
 func (r *Resolver) liverTwin(ctx context.Context, p *model.Patient, asOf *time.Time) (*model.LiverTwin, error) {
-	q := reqFrom(ctx)
-	at := q.unshift(p.SubjectID, asOf)
-	key := "liver " + filterKey(store.Filter{AsOf: at})
-	v, err := groupOf(p).load(ctx, key, p.SubjectID, func(ctx context.Context, ids []int64) (map[int64]any, error) {
-		out := make(map[int64]any, len(ids))
-		for _, id := range ids {
-			view, err := r.view(ctx, &model.Patient{SubjectID: id, Group: groupOf(p)}, at)
-			if err != nil {
-				return nil, err
-			}
-			res, err := liver.Compute(view, liver.DefaultConfig())
-			if err != nil {
-				return nil, err
-			}
-			out[id] = res
-		}
-		return out, nil
+	v, err := r.twinResult(ctx, p, asOf, "liverTwin", func(view *twin.View) (any, error) {
+		return liver.Compute(view, liver.DefaultConfig())
 	})
 	if err != nil {
 		return nil, err
 	}
-	q.touch(p.SubjectID, "liverTwin")
-	return &model.LiverTwin{R: v.(*liver.Result), L: q.lens(p.SubjectID), Subject: p.SubjectID}, nil
+	return &model.LiverTwin{R: v.(*liver.Result), L: reqFrom(ctx).lens(p.SubjectID), Subject: p.SubjectID}, nil
 }
 
 func indexPos(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
@@ -168,6 +154,117 @@ func (r *Resolver) scorePoints(s *model.ScoreSeries, a pageArgs) (*model.ScoreCo
 	for _, i := range page {
 		i := i
 		c.Edges = append(c.Edges, model.NewEdge(&model.Score{S: &s.Points[i], L: s.L}, func() string { return r.cursors.seal(scopeScorePoints, s.Subject, pos(i)) }))
+	}
+	setCursors(c)
+	return c, nil
+}
+
+// twinResult computes one twin for a patient as of a time, for the
+// patient's whole group at once (sharing the group's views).
+func (r *Resolver) twinResult(ctx context.Context, p *model.Patient, asOf *time.Time, name string, compute func(*twin.View) (any, error)) (any, error) {
+	q := reqFrom(ctx)
+	at := q.unshift(p.SubjectID, asOf)
+	v, err := groupOf(p).load(ctx, name+" "+filterKey(store.Filter{AsOf: at}), p.SubjectID, func(ctx context.Context, ids []int64) (map[int64]any, error) {
+		out := make(map[int64]any, len(ids))
+		for _, id := range ids {
+			view, err := r.view(ctx, &model.Patient{SubjectID: id, Group: groupOf(p)}, at)
+			if err != nil {
+				return nil, err
+			}
+			res, err := compute(view)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = res
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	q.touch(p.SubjectID, name)
+	return v, nil
+}
+
+func (r *Resolver) pneumoniaEpisodes(ctx context.Context, p *model.Patient, asOf *time.Time, a pageArgs) (*model.PneumoniaEpisodeConnection, error) {
+	v, err := r.twinResult(ctx, p, asOf, "pneumoniaEpisodes", func(view *twin.View) (any, error) {
+		return pneumonia.Compute(view, pneumonia.DefaultConfig())
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := v.(*pneumonia.Result)
+	lens := reqFrom(ctx).lens(p.SubjectID)
+	i := 0
+	return indexPage(r, res.Episodes, scopePneuEpisodes, p.SubjectID, a, nil, func(e *pneumonia.Episode) *model.PneumoniaEpisode {
+		// indexPage calls mk in order; Index names the episode for its
+		// sub-lists' cursors.
+		for j := range res.Episodes {
+			if &res.Episodes[j] == e {
+				i = j
+			}
+		}
+		return &model.PneumoniaEpisode{E: e, L: lens, Subject: p.SubjectID, Index: i}
+	})
+}
+
+func (r *Resolver) oncologyTwin(ctx context.Context, p *model.Patient, asOf *time.Time) (*model.OncologyTwin, error) {
+	v, err := r.twinResult(ctx, p, asOf, "oncologyTwin", func(view *twin.View) (any, error) {
+		return oncology.Compute(view, oncology.DefaultOptions()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.OncologyTwin{R: v.(*oncology.Result), L: reqFrom(ctx).lens(p.SubjectID), Subject: p.SubjectID}, nil
+}
+
+func (r *Resolver) oncologyCourses(t *model.OncologyTwin, a pageArgs) (*model.ResponseCourseConnection, error) {
+	return indexPage(r, t.R.Courses, scopeOncCourses, t.Subject, a, nil, func(c **oncology.Course) *model.ResponseCourse {
+		idx := 0
+		for j := range t.R.Courses {
+			if t.R.Courses[j] == *c {
+				idx = j
+			}
+		}
+		return &model.ResponseCourse{C: *c, L: t.L, Subject: t.Subject, Index: idx}
+	})
+}
+
+func (r *Resolver) oncologyMarkers(t *model.OncologyTwin, a pageArgs) (*model.TumorMarkerConnection, error) {
+	return indexPage(r, t.R.Markers, scopeOncMarkers, t.Subject, a, nil, func(m *oncology.Marker) *model.TumorMarker {
+		idx := 0
+		for j := range t.R.Markers {
+			if &t.R.Markers[j] == m {
+				idx = j
+			}
+		}
+		return &model.TumorMarker{M: m, L: t.L, Subject: t.Subject, Index: idx}
+	})
+}
+
+// subIndexPage paginates a list inside the parent'th item of a twin's
+// list; cursors carry the parent's index so they only work there.
+func subIndexPage[T, M any](r *Resolver, items []T, scope byte, subject int64, parent int, a pageArgs, mk func(*T) M) (*model.Conn[M], error) {
+	w, err := r.parsePage(a, scope, subject)
+	if err != nil {
+		return nil, err
+	}
+	prefix := indexPos(parent)
+	for _, c := range [][]byte{w.after, w.before} {
+		if c != nil && (len(c) != 8 || string(c[:4]) != string(prefix)) {
+			return nil, badInput("invalid cursor (cursors are only valid for the list that returned them)")
+		}
+	}
+	pos := func(i int) []byte { return append(indexPos(parent), indexPos(i)...) }
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	page, hasPrev, hasNext := paginate(idx, w, pos)
+	c := &model.Conn[M]{Count: len(items), PageInfo: &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}}
+	for _, i := range page {
+		i := i
+		c.Edges = append(c.Edges, model.NewEdge(mk(&items[i]), func() string { return r.cursors.seal(scope, subject, pos(i)) }))
 	}
 	setCursors(c)
 	return c, nil

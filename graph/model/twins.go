@@ -140,16 +140,25 @@ func (c *CTLiver) Basis() *string             { return strPtr(c.C.Basis) }
 func (c *CTLiver) Excluded() *string          { return strPtr(c.C.Excluded) }
 func (c *CTLiver) Inputs() []*ScoreInput      { return inputs(c.C.Inputs, c.L) }
 
-// Measure is one value of an imaging series seen through a Lens.
+// Measure is one measured value (a liver volume, a lab of a pneumonia
+// episode) seen through a Lens.
 type Measure struct {
-	M *liver.Measure
-	L *Lens
+	at    time.Time
+	value float64
+	unit  string
+	input twin.Input
+	L     *Lens
 }
 
-func (m *Measure) Time() *time.Time   { return m.L.Time(m.M.Time) }
-func (m *Measure) Value() float64     { return m.M.Value }
-func (m *Measure) Unit() *string      { return strPtr(m.M.Unit) }
-func (m *Measure) Input() *ScoreInput { return &ScoreInput{I: &m.M.Input, L: m.L} }
+// LiverMeasure converts a liver imaging measure.
+func LiverMeasure(m *liver.Measure, l *Lens) *Measure {
+	return &Measure{at: m.Time, value: m.Value, unit: m.Unit, input: m.Input, L: l}
+}
+
+func (m *Measure) Time() *time.Time   { return m.L.Time(m.at) }
+func (m *Measure) Value() float64     { return m.value }
+func (m *Measure) Unit() *string      { return strPtr(m.unit) }
+func (m *Measure) Input() *ScoreInput { return &ScoreInput{I: &m.input, L: m.L} }
 
 // LiverGenetics is the genotype panel seen through a Lens.
 type LiverGenetics struct {

@@ -4,6 +4,7 @@
 package all
 
 import (
+	"github.com/medtwin/medtwin/features"
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/dicom"
 	"github.com/medtwin/medtwin/ingest/fhir"
@@ -13,14 +14,19 @@ import (
 	"github.com/medtwin/medtwin/ingest/vcf"
 )
 
-// Registry returns a new registry holding every adapter.
+// Registry returns a new registry holding every adapter. The DICOM adapter
+// computes pixel-data features with the features package's defaults when
+// a run asks for them (ingest.Options.Features, `medtwin ingest
+// --features`).
 func Registry() (*ingest.Registry, error) {
+	dcm := dicom.New()
+	dcm.Features = features.New(features.DefaultConfig()).Series
 	return ingest.NewRegistry(
 		fhir.New(),
 		meds.New(),
 		vcf.New(),
 		maf.New(),
-		dicom.New(),
+		dcm,
 		imagingcsv.New(),
 	)
 }

@@ -81,6 +81,27 @@ type Frames struct {
 	size     int64
 	frames   [][]fragment // encapsulated: fragments of each frame
 	scratch  []byte
+	reuse    bool
+}
+
+// UseBuffer makes Raw and Int32 read frames into buf (grown when too
+// small) instead of a new buffer per frame; the bytes Raw returns are then
+// valid only until the next call. Buffer returns the buffer afterwards, so
+// a caller reading many instances in a row (volume assembly) reads them
+// all through one allocation.
+func (fr *Frames) UseBuffer(buf []byte) { fr.scratch, fr.reuse = buf, true }
+
+// Buffer returns the buffer given to UseBuffer, as grown.
+func (fr *Frames) Buffer() []byte { return fr.scratch }
+
+func (fr *Frames) alloc(n int64) []byte {
+	if !fr.reuse {
+		return make([]byte, n)
+	}
+	if int64(cap(fr.scratch)) < n {
+		fr.scratch = make([]byte, n)
+	}
+	return fr.scratch[:n]
 }
 
 // Count returns the number of frames.
@@ -273,7 +294,7 @@ func (fr *Frames) Raw(i int) ([]byte, error) {
 		startBit := bits * int64(i)
 		start := in.PixelOffset + startBit/8
 		nbytes := (startBit%8 + bits + 7) / 8
-		buf := make([]byte, nbytes)
+		buf := fr.alloc(nbytes)
 		if _, err := fr.ra.ReadAt(buf, start); err != nil {
 			return nil, tagErr(in.PixelTag, start, ErrTruncated, "frame %d: %v", i+1, err)
 		}
@@ -296,7 +317,7 @@ func (fr *Frames) Raw(i int) ([]byte, error) {
 	for _, fg := range fr.frames[i] {
 		total += fg.length
 	}
-	buf := make([]byte, total)
+	buf := fr.alloc(total)
 	off := 0
 	for _, fg := range fr.frames[i] {
 		if _, err := fr.ra.ReadAt(buf[off:off+int(fg.length)], fg.offset); err != nil {

@@ -119,5 +119,9 @@ if [ ! -s "$db" ] || ! "$BIN" point --db "sqlite:$db" --patients "$BIG_PATIENTS"
   rm -f "$db"*
   echo "sqlite load:    $("$BIN" load --db "sqlite:$db" --patients "$BIG_PATIENTS" --events 1000)" || exit 1
 fi
-echo "sqlite point:                                  $("$BIN" point --db "sqlite:$db" --patients "$BIG_PATIENTS" --reads 2000)"
-echo "TARGET point read median < 2 ms: postgres $(field median_ms "$pt") ms, sqlite see above"
+spt=$("$BIN" point --db "sqlite:$db" --patients "$BIG_PATIENTS" --reads 2000) || exit 1
+echo "sqlite point:                                  $spt"
+sscan=$("$BIN" scan --db "sqlite:$db") || exit 1
+echo "sqlite scan → Arrow:    $sscan"
+echo "PEAK RSS of the $rows-row sqlite scan: $(field peak_rss_mib "$sscan") MiB  (target < 256)"
+echo "TARGET point read median < 2 ms: postgres $(field median_ms "$pt") ms, sqlite $(field median_ms "$spt") ms"
