@@ -27,6 +27,8 @@ import (
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/meds"
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/postgres"
+	"github.com/medtwin/medtwin/store/postgres/pgtest"
 	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/timeline"
 )
@@ -62,6 +64,13 @@ func fixture(t testing.TB, subjects int) (*sqlite.Store, *clock) {
 	t.Helper()
 	clk := &clock{now: t0.Add(24 * time.Hour)}
 	s := openStore(t, clk.Now)
+	fill(t, s, clk, subjects)
+	return s, clk
+}
+
+// fill writes the fixture's rows into s, whose clock is clk.
+func fill(t testing.TB, s store.Store, clk *clock, subjects int) {
+	t.Helper()
 	bb := timeline.NewBatchBuilder(memory.DefaultAllocator, 0, timeline.WithClock(clk.Now))
 	defer bb.Release()
 	for p := 0; p < subjects; p++ {
@@ -114,7 +123,6 @@ func fixture(t testing.TB, subjects int) (*sqlite.Store, *clock) {
 		t.Fatalf("fixture: correction did not supersede: %+v", res)
 	}
 	clk.now = clk.now.Add(time.Hour)
-	return s, clk
 }
 
 func checked(t testing.TB) *memory.CheckedAllocator {
@@ -588,8 +596,15 @@ func TestHivePartitioning(t *testing.T) {
 	flat := filepath.Join(dir, "flat")
 	res, err = export.Export(ctx, s, flat, nil, export.Options{Format: export.FormatParquet, Mem: checked(t)})
 	must(t, err)
-	if res.Buckets != 0 || len(res.Files) != 1 || res.Files[0] != "part-00000.parquet" {
+	if res.Buckets != 0 || len(res.Files) != 2 || res.Files[0] != "part-00000.parquet" || res.Files[1] != export.ProvenanceFile {
 		t.Errorf("flat: %+v", res)
+	}
+	var prov export.Provenance
+	b, err := os.ReadFile(filepath.Join(flat, export.ProvenanceFile))
+	must(t, err)
+	must(t, json.Unmarshal(b, &prov))
+	if prov.Rows != res.Rows || prov.Format != "parquet" || prov.Partitioning != "none" || prov.Splits != nil {
+		t.Errorf("provenance %+v", prov)
 	}
 	// A partitioned MEDS export is a MEDS dataset: it ingests back whole.
 	rep := runIngest(t, openStore(t, time.Now), m)
@@ -769,5 +784,76 @@ func TestAudit(t *testing.T) {
 	}
 	if len(log) != 2 || !got[1] || !got[3] {
 		t.Errorf("audit log: %+v", log)
+	}
+}
+
+func TestRowGroups(t *testing.T) {
+	// Store batches of 5 rows, row groups of at most 8: whole batches
+	// become row groups, the slices cut at file boundaries accumulate.
+	s, _ := fixture(t, 7)
+	all := int64(len(scanAll(t, s, store.Filter{})))
+	for _, f := range []export.Format{export.FormatParquet, export.FormatMEDS} {
+		out := filepath.Join(t.TempDir(), "x")
+		res, err := export.Export(ctx, s, out, nil, export.Options{Format: f, Mem: checked(t), RowGroupRows: 8, RowsPerFile: 11,
+			Filter: store.Filter{BatchRows: 5}})
+		must(t, err)
+		var n int64
+		for _, p := range globParquet(t, out) {
+			if strings.Contains(p, "metadata") {
+				continue
+			}
+			pf, err := file.OpenParquetFile(p, false)
+			must(t, err)
+			for g := 0; g < pf.NumRowGroups(); g++ {
+				if r := pf.MetaData().RowGroup(g).NumRows(); r > 8 || r == 0 {
+					t.Errorf("%s: row group %d has %d rows", p, g, r)
+				}
+			}
+			n += pf.NumRows()
+			pf.Close()
+		}
+		if n != all || res.Rows != all {
+			t.Errorf("%s: %d rows in files, %d exported, want %d", f, n, res.Rows, all)
+		}
+	}
+}
+
+func TestPostgres(t *testing.T) {
+	// The same MEDS round trip through PostgreSQL stores: static rows first
+	// in each subject's scan, a valid dataset, and a second ingest that
+	// inserts nothing.
+	clk := &clock{now: t0.Add(24 * time.Hour)}
+	s := pgtest.Open(t, postgres.WithClock(clk.Now))
+	fill(t, s, clk, 5)
+	out := filepath.Join(t.TempDir(), "meds")
+	res, err := export.Export(ctx, s, out, nil, export.Options{Format: export.FormatMEDS, RowsPerFile: 10, Mem: checked(t),
+		MEDS: export.MEDSOptions{DatasetName: "pg"}})
+	must(t, err)
+	want := scanAll(t, s, store.Filter{})
+	if res.Rows != int64(len(want)) || !want[0].Static() {
+		t.Fatalf("exported %d rows of %d; first row %+v", res.Rows, len(want), want[0])
+	}
+	for _, p := range globParquet(t, filepath.Join(out, "data")) {
+		recs := readParquet(t, p)
+		checkMEDSSchema(t, p, recs[0].Schema())
+		recs[0].Release()
+	}
+	fresh := pgtest.Open(t)
+	for i, w := range []store.AppendResult{{Inserted: res.Rows}, {Duplicate: res.Rows}} {
+		got, rej, failed := runIngest(t, fresh, out).Totals()
+		if got.Inserted != w.Inserted || got.Duplicate != w.Duplicate || rej != 0 || failed != 0 {
+			t.Errorf("ingest %d: %+v, want %+v", i+1, got, w)
+		}
+	}
+	got := mapped(t, fresh, "meds:pg")
+	sortEvents(want)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.SubjectID != w.SubjectID || !g.Time.Equal(w.Time) || g.Code != w.Code || float32(g.Value) != float32(w.Value) || g.Text != w.Text {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
+		}
 	}
 }

@@ -23,10 +23,27 @@ type recordWriter interface {
 	Close() error
 }
 
-// pqWriter adapts pqarrow's FileWriter.
-type pqWriter struct{ *pqarrow.FileWriter }
+// pqWriter adapts pqarrow's FileWriter: a record of at least half a row
+// group becomes row groups of its own (cheaper: no growing in-memory row
+// group to copy), smaller ones accumulate into a buffered row group.
+type pqWriter struct {
+	*pqarrow.FileWriter
+	half     int64
+	buffered bool // the open row group is a buffered one
+}
 
-func (w pqWriter) Write(rec arrow.Record) error { return w.WriteBuffered(rec) }
+func (w *pqWriter) Write(rec arrow.Record) error {
+	if rec.NumRows() >= w.half {
+		w.buffered = false
+		return w.FileWriter.Write(rec)
+	}
+	if !w.buffered {
+		// WriteBuffered would append to a serial row group left by Write.
+		w.NewBufferedRowGroup()
+		w.buffered = true
+	}
+	return w.WriteBuffered(rec)
+}
 
 // flatWriter writes records of a flat schema (no nested columns) through
 // Parquet's column writers, with the Parquet schema pqarrow derives except

@@ -419,19 +419,21 @@ func (e *exporter) writeCodes(path string, codes map[string]struct{}) error {
 // Provenance is the "medtwin" object of dataset.json: what was exported
 // and under which clocks. It names no patient.
 type Provenance struct {
-	Dataset      string          `json:"dataset"`
-	AsOf         string          `json:"as_of,omitempty"`
-	KnownBy      string          `json:"known_by,omitempty"`
-	From         string          `json:"from,omitempty"`
-	To           string          `json:"to,omitempty"`
-	Kinds        []string        `json:"kinds,omitempty"`
-	Codes        []string        `json:"codes,omitempty"`
-	Cohort       CohortSummary   `json:"cohort"`
-	Rows         int64           `json:"rows"`
-	Subjects     int64           `json:"subjects"`
-	Partitioning string          `json:"partitioning"`
-	Buckets      int             `json:"buckets,omitempty"`
-	Splits       ProvenanceSplit `json:"splits"`
+	Dataset      string           `json:"dataset"`
+	Format       string           `json:"format"`
+	CreatedAt    string           `json:"created_at"`
+	AsOf         string           `json:"as_of,omitempty"`
+	KnownBy      string           `json:"known_by,omitempty"`
+	From         string           `json:"from,omitempty"`
+	To           string           `json:"to,omitempty"`
+	Kinds        []string         `json:"kinds,omitempty"`
+	Codes        []string         `json:"codes,omitempty"`
+	Cohort       CohortSummary    `json:"cohort"`
+	Rows         int64            `json:"rows"`
+	Subjects     int64            `json:"subjects"`
+	Partitioning string           `json:"partitioning"`
+	Buckets      int              `json:"buckets,omitempty"`
+	Splits       *ProvenanceSplit `json:"splits,omitempty"`
 }
 
 // CohortSummary describes the cohort without listing subjects.
@@ -458,23 +460,28 @@ func iso(t time.Time) string {
 	return meds.FormatTime(t)
 }
 
-func (e *exporter) writeDatasetJSON(path string, bk *buckets) error {
-	o, mo := e.o, e.o.MEDS
-	now := o.Now()
-	f := o.Filter
+// provenance describes the export for dataset.json (MEDS) or _medtwin.json
+// (Parquet directories).
+func (e *exporter) provenance(bk *buckets) Provenance {
+	o, f := e.o, e.o.Filter
 	p := Provenance{
-		Dataset:  string(o.Dataset),
-		AsOf:     iso(f.AsOf),
-		KnownBy:  iso(f.KnownBy),
-		From:     iso(f.From),
-		To:       iso(f.To),
-		Codes:    f.Codes,
-		Cohort:   CohortSummary{SubjectIDs: len(o.Cohort.SubjectIDs), HasCodes: o.Cohort.HasCodes, MinSubject: o.Cohort.MinSubject, MaxSubject: o.Cohort.MaxSubject},
-		Rows:     e.rows,
-		Subjects: e.subjects,
-		Splits: ProvenanceSplit{Train: mo.Splits.Train, Tuning: mo.Splits.Tuning, HeldOut: mo.Splits.HeldOut,
-			Method: `u = first 8 bytes of SHA-256("medtwin/split/v1/" + subject_id) / 2^64; train if u < train, tuning if u < train+tuning, else held_out`},
+		Dataset:      string(o.Dataset),
+		Format:       string(o.Format),
+		CreatedAt:    meds.FormatTime(o.Now()),
+		AsOf:         iso(f.AsOf),
+		KnownBy:      iso(f.KnownBy),
+		From:         iso(f.From),
+		To:           iso(f.To),
+		Codes:        f.Codes,
+		Cohort:       CohortSummary{SubjectIDs: len(o.Cohort.SubjectIDs), HasCodes: o.Cohort.HasCodes, MinSubject: o.Cohort.MinSubject, MaxSubject: o.Cohort.MaxSubject},
+		Rows:         e.rows,
+		Subjects:     e.subjects,
 		Partitioning: "none",
+	}
+	if o.Format == FormatMEDS {
+		mo := o.MEDS
+		p.Splits = &ProvenanceSplit{Train: mo.Splits.Train, Tuning: mo.Splits.Tuning, HeldOut: mo.Splits.HeldOut,
+			Method: `u = first 8 bytes of SHA-256("medtwin/split/v1/" + subject_id) / 2^64; train if u < train, tuning if u < train+tuning, else held_out`}
 	}
 	for _, k := range f.Kinds {
 		p.Kinds = append(p.Kinds, k.String())
@@ -482,6 +489,13 @@ func (e *exporter) writeDatasetJSON(path string, bk *buckets) error {
 	if bk != nil {
 		p.Partitioning, p.Buckets = "hive:"+BucketColumn+" (contiguous subject_id ranges)", bk.n
 	}
+	return p
+}
+
+func (e *exporter) writeDatasetJSON(path string, bk *buckets) error {
+	mo := e.o.MEDS
+	now := e.o.Now()
+	p := e.provenance(bk)
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -113,6 +114,12 @@ func (e *exporter) writerProps() (*parquet.WriterProperties, pqarrow.ArrowWriter
 		parquet.WithMaxRowGroupLength(e.o.RowGroupRows),
 		parquet.WithDictionaryFor("record_key", false),
 		parquet.WithDictionaryFor("source", false),
+		// Sorted ids and times compress as well without a dictionary, and
+		// v15's int64 dictionary encoder allocates per value.
+		parquet.WithDictionaryFor("subject_id", false),
+		parquet.WithDictionaryFor("time", false),
+		parquet.WithDictionaryFor("end_time", false),
+		parquet.WithDictionaryFor("available_at", false),
 		parquet.WithCreatedBy("medtwin"),
 	)
 	// The Arrow schema is stored in the file so that Arrow readers get the
@@ -153,7 +160,7 @@ func (e *exporter) pqarrowFile(sc *arrow.Schema) func(io.Writer) (recordWriter, 
 		if err != nil {
 			return nil, err
 		}
-		return pqWriter{fw}, nil
+		return &pqWriter{FileWriter: fw, half: max(1, e.o.RowGroupRows/2)}, nil
 	}
 }
 
@@ -270,18 +277,32 @@ func (e *exporter) parquetDir(rr array.RecordReader, dir string, bk *buckets) er
 		w.Close()
 		return err
 	}
-	e.files, err = w.finish()
-	return err
-}
-
-// parquetFile writes medtwin's schema as one Parquet file.
-func (e *exporter) parquetFile(rr array.RecordReader, f io.Writer) error {
-	props, aprops := e.writerProps()
-	fw, err := pqarrow.NewFileWriter(rr.Schema(), nopCloser{f}, props, aprops)
+	if e.files, err = w.finish(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(e.provenance(bk), "", "  ")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	err = e.each(rr, fw.WriteBuffered)
+	if err := os.WriteFile(filepath.Join(dir, ProvenanceFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	e.files = append(e.files, ProvenanceFile)
+	return nil
+}
+
+// ProvenanceFile, in a Parquet directory export, describes the export
+// (Provenance). Its leading underscore makes Spark, Trino and DuckDB's
+// globbing skip it.
+const ProvenanceFile = "_medtwin.json"
+
+// parquetFile writes medtwin's schema as one Parquet file.
+func (e *exporter) parquetFile(rr array.RecordReader, f io.Writer) error {
+	fw, err := e.pqarrowFile(rr.Schema())(nopCloser{f})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	err = e.each(rr, fw.Write)
 	if cerr := fw.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("export: %w", cerr)
 	}

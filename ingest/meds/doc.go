@@ -80,7 +80,10 @@
 // wrong length, an inconvertible unit or a value the timeline rejects
 // (non-finite number, time far in the future) is rejected with its locator
 // and the rest of the file goes on. An unreadable footer, a corrupt page
-// ("row group 2 from row 65536") or a known column of the wrong type stops
-// the file, keeping the batches already written; the other files of the
-// run go on. Messages never include values.
+// ("row group 2 from row 65536", also caught when a damaged page ends a
+// column early: the footer's row count must be met) or a known column of
+// the wrong type stops the file, keeping the rows read before it; the
+// other files of the run go on. The footer's ARROW:schema entry is never
+// trusted and single allocations are bounded, so a corrupt file is an
+// error, never an out-of-memory crash. Messages never include values.
 package meds

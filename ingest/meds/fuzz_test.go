@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"hash/fnv"
+	"os"
 	"testing"
 	"time"
 
@@ -79,4 +80,40 @@ func FuzzReadFile(f *testing.F) {
 		sink := &fakeSink{}
 		_ = meds.ReadFile(context.Background(), env, "fuzz.parquet", "meds:fuzz", bytes.NewReader(data), sink, nil)
 	})
+}
+
+// BenchmarkReadFile measures the reader alone (Parquet decode, mapping,
+// validated Arrow batches; no store) on a synthetic MEDS file of 200,000
+// rows — large enough for several row groups and batches — or on the file
+// MEDTWIN_MEDS_BENCH_FILE names (scripts/bench.d/20-meds.sh).
+func BenchmarkReadFile(b *testing.B) {
+	var data []byte
+	if p := os.Getenv("MEDTWIN_MEDS_BENCH_FILE"); p != "" {
+		var err error
+		if data, err = os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		var buf bytes.Buffer
+		if _, err := medstest.Synth(&buf, 200_000, 200, 1, medstest.Options{RowGroupRows: 64 * 1024}); err != nil {
+			b.Fatal(err)
+		}
+		data = buf.Bytes()
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var rows int64
+	for i := 0; i < b.N; i++ {
+		env := &ingest.Env{Mem: memory.NewGoAllocator(), Resolver: hashResolver{}, Codes: timeline.DefaultCodes(), Now: time.Now}
+		sink := &fakeSink{}
+		if err := meds.ReadFile(context.Background(), env, "bench.parquet", "meds:bench", bytes.NewReader(data), sink, nil); err != nil {
+			b.Fatal(err)
+		}
+		if sink.rejected != 0 {
+			b.Fatalf("%d rows rejected", sink.rejected)
+		}
+		rows = sink.rows
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -361,8 +363,23 @@ type decoder struct {
 	groupInit    bool
 	seen         map[timeline.Key]uint32
 
-	kh  timeline.KeyHasher
-	buf [8]byte
+	kh     timeline.KeyHasher
+	keyBuf []byte
+	src    []byte
+	kinds  map[string]timeline.Kind
+}
+
+// kindOf is KindOf, memoised per file (codes repeat).
+func (d *decoder) kindOf(code string) timeline.Kind {
+	if k, ok := d.kinds[code]; ok {
+		return k
+	}
+	k := KindOf(code, d.env.Codes)
+	if d.kinds == nil || len(d.kinds) >= 1<<14 {
+		d.kinds = make(map[string]timeline.Kind)
+	}
+	d.kinds[strings.Clone(code)] = k
+	return k
 }
 
 func (d *decoder) rowGroup(fr *pqarrow.FileReader, leaves []int, rg int) error {
@@ -484,7 +501,7 @@ func (d *decoder) row(c *rowCols, i, rg, row int) error {
 		}
 	}
 	if !e.Kind.Valid() {
-		e.Kind = KindOf(code, d.env.Codes)
+		e.Kind = d.kindOf(code)
 	}
 	if c.end != nil {
 		if v, ok := c.end(i); ok {
@@ -524,7 +541,14 @@ func (d *decoder) row(c *rowCols, i, rg, row int) error {
 	if c.source != nil {
 		e.Source, _ = c.source(i) // a null source stays null
 	} else {
-		e.Source = d.name + "#row-group=" + strconv.Itoa(rg) + ",row=" + strconv.Itoa(row)
+		// Built in a reused buffer: the batch builder copies the string
+		// before the buffer changes.
+		d.src = append(d.src[:0], d.name...)
+		d.src = append(d.src, "#row-group="...)
+		d.src = strconv.AppendInt(d.src, int64(rg), 10)
+		d.src = append(d.src, ",row="...)
+		d.src = strconv.AppendInt(d.src, int64(row), 10)
+		e.Source = unsafe.String(&d.src[0], len(d.src))
 	}
 	if err := d.bb.Append(&e); err != nil {
 		d.reject(rg, row, "", err)
@@ -550,21 +574,26 @@ func (d *decoder) deriveKey(subject, us int64, timed bool, e *timeline.Event) ti
 		}
 		d.groupInit, d.groupSubject, d.groupStatic, d.groupTime = true, subject, !timed, us
 	}
-	d.kh.Add("meds")
+	// One length-prefixed buffer, hashed in one write.
+	b := append(d.keyBuf[:0], "meds"...)
 	if timed {
-		binary.LittleEndian.PutUint64(d.buf[:], uint64(us))
-		d.kh.AddBytes(d.buf[:])
+		b = append(b, 1)
+		b = binary.LittleEndian.AppendUint64(b, uint64(us))
 	} else {
-		d.kh.Add("")
+		b = append(b, 0)
 	}
-	d.kh.Add(e.Code)
+	b = binary.AppendUvarint(b, uint64(len(e.Code)))
+	b = append(b, e.Code...)
 	if e.HasValue {
-		binary.LittleEndian.PutUint64(d.buf[:], math.Float64bits(e.Value))
-		d.kh.AddBytes(d.buf[:])
+		b = append(b, 1)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.Value))
 	} else {
-		d.kh.Add("")
+		b = append(b, 0)
 	}
-	d.kh.Add(e.Text)
+	b = binary.AppendUvarint(b, uint64(len(e.Text)))
+	b = append(b, e.Text...)
+	d.keyBuf = b
+	d.kh.AddBytes(b)
 	k := d.kh.Sum()
 	n := d.seen[k]
 	d.seen[k] = n + 1
