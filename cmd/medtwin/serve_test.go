@@ -31,6 +31,13 @@ const (
 // its base URL; the server stops when the test ends.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	return startServeUntil(t, `serving GraphQL at (http://\S+)/graphql`, args...)
+}
+
+// startServeUntil runs `medtwin serve` in-process and returns the first
+// submatch of the first output line matching pattern.
+func startServeUntil(t *testing.T, pattern string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
@@ -41,7 +48,7 @@ func startServe(t *testing.T, args ...string) string {
 	}()
 	addr := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`serving GraphQL at (http://\S+)/graphql`)
+		re := regexp.MustCompile(pattern)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
@@ -146,7 +153,7 @@ func TestServeEndToEnd(t *testing.T) {
 	os.WriteFile(tokens, []byte("token,role,name\n"+e2eClin+",clinician,dr.quinn\n"+e2eRes+",researcher,r.fisher\n"+e2eAdmin+",admin,ops\n"), 0o600)
 	keyFile := filepath.Join(dir, "pseudonym.key")
 	os.WriteFile(keyFile, []byte(e2eKey+"\n"), 0o600)
-	url := startServe(t, "--db", "sqlite:"+db, "serve", "--addr", "127.0.0.1:0", "--tokens", tokens, "--pseudonym-key", keyFile, "--dev")
+	url := startServe(t, "--db", "sqlite:"+db, "serve", "--addr", "127.0.0.1:0", "--flight-addr", "off", "--tokens", tokens, "--pseudonym-key", keyFile, "--dev")
 
 	// No token: 401 and no data.
 	r := gqlPost(t, url, "", `{ patients { edges { node { id } } } }`, nil)
