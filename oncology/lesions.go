@@ -341,12 +341,10 @@ func attach(tp *timePoint, t *track, r *reading, gi int) {
 	t.last = r
 }
 
-// matchUntracked matches readings without an identifier to earlier lesions.
-// Candidates are lesions last read at an earlier assessment and not read in
-// this one, in the same organ with the same node flag. With positions on
-// both sides the nearest pairs within Options.MatchMaxDistanceMM are matched
-// first (greedy by distance); without positions a lesion is matched only
-// when it is the only candidate in its organ on both sides.
+// matchUntracked matches readings without an identifier to earlier lesions
+// by MatchLesions. Candidates are lesions last read at an earlier
+// assessment and not read in this one; their last reading gives the
+// position (Options.MatchMaxDistanceMM bounds the distance).
 func matchUntracked(ls *lesionSet, tp *timePoint, rs []*reading, gi int, opt *Options) {
 	if len(rs) == 0 {
 		return
@@ -358,79 +356,29 @@ func matchUntracked(ls *lesionSet, tp *timePoint, rs []*reading, gi int, opt *Op
 		}
 		cands = append(cands, t)
 	}
-	type pair struct {
-		r    *reading
-		t    *track
-		dist float64
-	}
-	var pairs []pair
-	for _, r := range rs {
+	a := make([]MatchItem, len(rs))
+	for i, r := range rs {
+		a[i] = MatchItem{Organ: r.organ, Node: r.node, X: r.x, Y: r.y, Z: r.z, Order: r.order}
 		if !r.hasPos {
-			continue
-		}
-		for _, t := range cands {
-			if t.organ != r.organ || t.node != r.node || !t.last.hasPos {
-				continue
-			}
-			d := math.Sqrt(sq(r.x-t.last.x) + sq(r.y-t.last.y) + sq(r.z-t.last.z))
-			if d <= opt.MatchMaxDistanceMM {
-				pairs = append(pairs, pair{r, t, d})
-			}
+			a[i].X = math.NaN()
 		}
 	}
-	sort.SliceStable(pairs, func(i, j int) bool {
-		if pairs[i].dist != pairs[j].dist {
-			return pairs[i].dist < pairs[j].dist
-		}
-		if pairs[i].r.order != pairs[j].r.order {
-			return pairs[i].r.order < pairs[j].r.order
-		}
-		return pairs[i].t.id < pairs[j].t.id
-	})
-	used := map[*track]bool{}
-	for _, p := range pairs {
-		if p.r.track != nil || used[p.t] {
-			continue
-		}
-		used[p.t] = true
-		p.r.inferred = true
-		p.r.matchBasis = fmt.Sprintf("inferred: same organ (%s), %.1f mm from its position on %s", p.t.organ, p.dist, p.t.last.time.UTC().Format("2006-01-02"))
-		attach(tp, p.t, p.r, gi)
-	}
-	// No positions: the only lesion of an organ on both sides.
-	type okey struct {
-		organ string
-		node  bool
-	}
-	left := map[okey][]*reading{}
-	for _, r := range rs {
-		if r.track == nil {
-			left[okey{r.organ, r.node}] = append(left[okey{r.organ, r.node}], r)
+	b := make([]MatchItem, len(cands))
+	for j, t := range cands {
+		b[j] = MatchItem{Organ: t.organ, Node: t.node, X: t.last.x, Y: t.last.y, Z: t.last.z, ID: t.id}
+		if !t.last.hasPos {
+			b[j].X = math.NaN()
 		}
 	}
-	for k, group := range left {
-		if len(group) != 1 || k.organ == organUnspecified {
-			continue
-		}
-		var only *track
-		n := 0
-		for _, t := range cands {
-			if !used[t] && t.organ == k.organ && t.node == k.node {
-				only = t
-				n++
-			}
-		}
-		if n != 1 {
-			continue
-		}
-		r := group[0]
-		if r.hasPos && only.last.hasPos {
-			continue // positions disagree beyond the threshold: a different lesion
-		}
-		used[only] = true
+	for _, m := range MatchLesions(a, b, opt.MatchMaxDistanceMM) {
+		r, t := rs[m.A], cands[m.B]
 		r.inferred = true
-		r.matchBasis = fmt.Sprintf("inferred: the only %s lesion in this and the earlier assessment (no positions)", k.organ)
-		attach(tp, only, r, gi)
+		if m.ByPosition {
+			r.matchBasis = fmt.Sprintf("inferred: same organ (%s), %.1f mm from its position on %s", t.organ, m.DistanceMM, t.last.time.UTC().Format("2006-01-02"))
+		} else {
+			r.matchBasis = fmt.Sprintf("inferred: the only %s lesion in this and the earlier assessment (no positions)", t.organ)
+		}
+		attach(tp, t, r, gi)
 	}
 }
 
@@ -474,10 +422,12 @@ var organAliases = []struct {
 
 // snomedSites are SNOMED CT body structure codes for when a source gives a
 // site code without words (lung 39607008, right/left lung 3341006/44029006,
-// liver 10200004, lymph node 59441001, kidney 64033007, brain 12738006).
+// liver 10200004, lymph node 59441001, kidney 64033007, brain 12738006,
+// spleen 78961009, pancreas 15776009, colon 71854001).
 var snomedSites = map[string]string{
 	"39607008": "lung", "3341006": "lung", "44029006": "lung", "10200004": "liver",
 	"59441001": "lymph node", "64033007": "kidney", "12738006": "brain",
+	"78961009": "spleen", "15776009": "pancreas", "71854001": "colon",
 }
 
 func organFromText(s string) string {

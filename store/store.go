@@ -19,7 +19,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow/array"
 
@@ -99,6 +102,15 @@ type Store interface {
 	// AuditLog lists audit entries matching q, newest first.
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 
+	// SaveCohort stores a named cohort definition, replacing any of the
+	// same name; the store sets CreatedAt. ErrInvalid for a bad name (see
+	// CheckCohortName).
+	SaveCohort(ctx context.Context, c SavedCohort) error
+	// LoadCohort returns the saved cohort of a name, or ErrNotFound.
+	LoadCohort(ctx context.Context, name string) (SavedCohort, error)
+	// Cohorts lists the saved cohorts, ordered by name.
+	Cohorts(ctx context.Context) ([]SavedCohort, error)
+
 	// Maintain reorganises storage for read locality and refreshes planner
 	// statistics (PostgreSQL: re-cluster by subject; SQLite: optimize).
 	Maintain(ctx context.Context) error
@@ -148,6 +160,36 @@ type Cohort struct {
 	// MinSubject and MaxSubject bound subject ids inclusively (0: unbounded);
 	// Flight endpoints use them to shard a cohort.
 	MinSubject, MaxSubject int64
+}
+
+// SavedCohort is a named cohort definition, so that an analysis names its
+// cohort instead of repeating it (the Arrow services' save_cohort action).
+// A cohort frozen to a subject list keeps its membership; one defined by
+// codes is evaluated at each read. Saved cohorts are reference data (no
+// subject_id column): the definition holds the ids.
+type SavedCohort struct {
+	Name        string
+	Description string
+	Cohort      Cohort
+	CreatedBy   string
+	CreatedAt   time.Time
+}
+
+// MaxCohortName is the longest saved cohort name, in bytes.
+const MaxCohortName = 128
+
+// CheckCohortName accepts 1 to MaxCohortName bytes of valid UTF-8 without
+// control characters.
+func CheckCohortName(name string) error {
+	if name == "" || len(name) > MaxCohortName || !utf8.ValidString(name) {
+		return fmt.Errorf("%w: a cohort name is 1 to %d bytes of UTF-8", ErrInvalid, MaxCohortName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: a cohort name has no control characters", ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // SubjectQuery filters and pages the subject list.

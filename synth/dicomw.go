@@ -74,8 +74,9 @@ func studyModule(s *study) []*dicom.Element {
 		str(tag.StudyInstanceUID, s.UID),
 		str(tag.StudyID, s.Accession[len(s.Accession)-4:]),
 		str(tag.TimezoneOffsetFromUTC, "+0000"),
-		str(tag.InstitutionName, "medtwin synthetic hospital"),
+		str(tag.InstitutionName, s.Site),
 		str(tag.Manufacturer, "medtwin synth"),
+		str(tag.ManufacturerModelName, "synth CT"),
 	}
 }
 

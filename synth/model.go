@@ -126,6 +126,9 @@ type study struct {
 	Story                            string // liver, pneumonia, oncology
 	ReportLiverHU                    bool
 	Pixels                           bool
+	// Site is the hospital that acquired the study (the patient's site:
+	// the one reporting labs in SI units or the other).
+	Site string
 }
 
 type sample struct {

@@ -105,6 +105,20 @@ func (g *gen) liver(r rng, p *patient) {
 	}
 }
 
+// Sites: the patient's hospital, as the DICOM InstitutionName of its
+// studies says it.
+const (
+	SiteA = "medtwin synthetic hospital A" // labs in conventional units
+	SiteB = "medtwin synthetic hospital B" // labs in SI units
+)
+
+func (p *patient) site() string {
+	if p.SI {
+		return SiteB
+	}
+	return SiteA
+}
+
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
@@ -126,7 +140,7 @@ func (g *gen) newStudy(r rng, p *patient, t time.Time, body string, contrast boo
 	n := len(p.Studies)
 	s := study{UID: g.ids.uid("study", p.Index, n), SeriesUID: g.ids.uid("series", p.Index, n), SRUID: g.ids.uid("sr", p.Index, n),
 		Accession: fmt.Sprintf("A%07d%02d", p.Index, n), Time: t, Signed: t.Add(time.Duration(2+r.IntN(46)) * time.Hour),
-		Body: body, Contrast: contrast, Story: story,
+		Body: body, Contrast: contrast, Story: story, Site: p.site(),
 		LiverHU: round(r.norm(60, 4), 1), SpleenHU: round(r.norm(50, 3), 1), LiverVolumeML: round(liverVolumeML(), 0)}
 	if contrast {
 		s.LiverHU = round(r.norm(108, 6), 1)

@@ -610,6 +610,7 @@ type TruthStudy struct {
 	GGOPct           float64 `json:"ggoPct,omitempty"`
 	ConsolidationPct float64 `json:"consolidationPct,omitempty"`
 	Lesions          int     `json:"lesions"`
+	Site             string  `json:"site"`
 }
 
 // TruthPatient is everything truth.json says about one patient.
@@ -718,7 +719,7 @@ func (o *outputs) writeTruth(p *patient, counts map[string]int) error {
 	for _, s := range p.Studies {
 		t.Studies = append(t.Studies, TruthStudy{UID: s.UID, Accession: s.Accession, Time: s.Time.Format(time.RFC3339), Signed: s.Signed.Format(time.RFC3339),
 			Body: s.Body, Story: s.Story, Contrast: s.Contrast, Pixels: s.Pixels, Report: len(s.Lesions) > 0 || s.ReportLiverHU,
-			LiverHU: s.LiverHU, SpleenHU: s.SpleenHU, LiverVolumeML: s.LiverVolumeML, GGOPct: s.GGOPct, ConsolidationPct: s.ConsolidationPct, Lesions: len(s.Lesions)})
+			LiverHU: s.LiverHU, SpleenHU: s.SpleenHU, LiverVolumeML: s.LiverVolumeML, GGOPct: s.GGOPct, ConsolidationPct: s.ConsolidationPct, Lesions: len(s.Lesions), Site: s.Site})
 	}
 	b, err := json.Marshal(t)
 	if err != nil {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/medtwin/medtwin/auth"
+	"github.com/medtwin/medtwin/flightsvc"
 	"github.com/medtwin/medtwin/graph"
 	"github.com/medtwin/medtwin/pseudo"
 	"github.com/medtwin/medtwin/server"
@@ -14,16 +18,19 @@ import (
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		addr, tokens, keyFile string
-		jwt                   auth.JWTConfig
-		dev                   bool
-		limits                graph.Limits
+		addr, tokens, keyFile   string
+		flightAddr, maxSubjects string
+		flightEndpoints         int
+		jwt                     auth.JWTConfig
+		dev                     bool
+		limits                  graph.Limits
 	)
 	d := graph.DefaultLimits()
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
-		Short: "Serve GraphQL, /healthz and /metrics",
-		Long: `Serve the clinician GraphQL API at /graphql, /healthz and /metrics (Prometheus).
+		Short: "Serve GraphQL, Arrow Flight, Arrow over HTTP, /healthz and /metrics",
+		Long: `Serve the clinician GraphQL API at /graphql, Arrow over HTTP at /arrow/{dataset},
+/healthz and /metrics (Prometheus) on --addr, and Arrow Flight on --flight-addr.
 
 Every request needs a bearer token: from a tokens file (--tokens, CSV with the header
 token,role,name; roles clinician, researcher, admin) and/or JWTs of an OIDC issuer checked
@@ -31,6 +38,11 @@ against its JWKS (--jwks with --oidc-issuer). Researchers see pseudonymised data
 stable key with --pseudonym-key (a file holding 32+ bytes as hex or base64) so pseudonyms and
 shifted dates stay the same across restarts. Every patient a response holds is written to the
 audit log (see medtwin audit).
+
+The Arrow services (Flight and GET /arrow/{dataset}) serve the datasets timeline, variants,
+imaging_features, lesions and feature matrices of a cohort, with the same tokens, roles,
+pseudonymisation and audit; --arrow-max-subjects bounds the subjects of one request per role
+(default clinician=1000,researcher=1000000,admin=0; 0 means no limit).
 
 --dev serves GraphiQL at / (set the Authorization header in its headers pane).`,
 		Args: cobra.NoArgs,
@@ -91,15 +103,65 @@ audit log (see medtwin audit).
 			if err != nil {
 				return err
 			}
+			lim := flightsvc.DefaultLimits()
+			if maxSubjects != "" {
+				m, err := flightsvc.ParseMaxSubjects(maxSubjects)
+				if err != nil {
+					return usageErr("--arrow-max-subjects: %v", err)
+				}
+				for r, n := range m {
+					lim.MaxSubjects[r] = n
+				}
+			}
+			if flightEndpoints < 1 || flightEndpoints > 256 {
+				return usageErr("--flight-endpoints: want 1 to 256")
+			}
+			lim.Endpoints = flightEndpoints
+			arrowSvc, err := flightsvc.New(flightsvc.Config{Store: s, Auth: chain, Pseudo: p, Limits: lim, TicketKey: key, Logger: a.log})
+			if err != nil {
+				return err
+			}
+			arrowHTTP := arrowSvc.HTTPHandler()
+			srv.Handle("GET /arrow", "arrow", arrowHTTP)
+			srv.Handle("GET /arrow/{dataset...}", "arrow", arrowHTTP)
 			if err := srv.Listen(); err != nil {
 				return err
 			}
+			var fln net.Listener
+			if flightAddr != "" && flightAddr != "off" {
+				if fln, err = net.Listen("tcp", flightAddr); err != nil {
+					return fmt.Errorf("--flight-addr: %w", err)
+				}
+			}
 			base := "http://" + srv.Addr()
 			fmt.Fprintf(a.stdout, "medtwin: serving GraphQL at %s/graphql (health %s/healthz, metrics %s/metrics)\n", base, base, base)
+			fmt.Fprintf(a.stdout, "medtwin: serving Arrow over HTTP at %s/arrow/{dataset}\n", base)
+			if fln != nil {
+				fmt.Fprintf(a.stdout, "medtwin: serving Arrow Flight at grpc://%s\n", fln.Addr())
+			}
 			if dev {
 				fmt.Fprintf(a.stdout, "medtwin: GraphiQL at %s/\n", base)
 			}
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			ferr := make(chan error, 1)
+			if fln != nil {
+				fs := flightsvc.NewFlightServer(arrowSvc)
+				go func() {
+					err := fs.Serve(ctx, fln, 10*time.Second)
+					if err != nil {
+						cancel()
+					}
+					ferr <- err
+				}()
+			} else {
+				ferr <- nil
+			}
 			err = srv.Serve(ctx)
+			cancel()
+			if fe := <-ferr; err == nil && fe != nil {
+				err = fmt.Errorf("flight: %w", fe)
+			}
 			fmt.Fprintln(a.stdout, "medtwin: server stopped")
 			return err
 		},
@@ -114,6 +176,9 @@ audit log (see medtwin audit).
 	f.StringVar(&jwt.NameClaim, "oidc-name-claim", "sub", "JWT claim naming the caller in the audit log")
 	f.StringVar(&keyFile, "pseudonym-key", "", "file with the pseudonymisation key (hex or base64, 32+ bytes; env MEDTWIN_PSEUDONYM_KEY)")
 	f.BoolVar(&dev, "dev", false, "serve GraphiQL at /")
+	f.StringVar(&flightAddr, "flight-addr", "127.0.0.1:8815", "Arrow Flight listen address (port 0: any free port; off: no Flight)")
+	f.StringVar(&maxSubjects, "arrow-max-subjects", "", "subjects one Arrow request may read, per role: role=N,… (0: no limit)")
+	f.IntVar(&flightEndpoints, "flight-endpoints", flightsvc.DefaultLimits().Endpoints, "subject ranges GetFlightInfo cuts a cohort into")
 	f.DurationVar(&limits.RequestTimeout, "request-timeout", d.RequestTimeout, "time limit of one request")
 	f.IntVar(&limits.MaxPageSize, "max-page-size", d.MaxPageSize, "largest first/last of a list")
 	f.IntVar(&limits.MaxDepth, "max-depth", d.MaxDepth, "deepest selection nesting")

@@ -31,6 +31,13 @@ const (
 // its base URL; the server stops when the test ends.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	return startServeUntil(t, `serving GraphQL at (http://\S+)/graphql`, args...)
+}
+
+// startServeUntil runs `medtwin serve` in-process and returns the first
+// submatch of the first output line matching pattern.
+func startServeUntil(t *testing.T, pattern string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
@@ -41,7 +48,7 @@ func startServe(t *testing.T, args ...string) string {
 	}()
 	addr := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`serving GraphQL at (http://\S+)/graphql`)
+		re := regexp.MustCompile(pattern)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
@@ -133,11 +140,20 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+	// And a FHIR patient through the real adapter (medtwin ingest).
+	fhirFile := filepath.Join(dir, "fhir.ndjson")
+	os.WriteFile(fhirFile, []byte(`{"resourceType":"Patient","id":"fhirp1","identifier":[{"system":"urn:oid:1.2.3.4","value":"FH-0001"}],"gender":"female","birthDate":"1961-07-14"}
+{"resourceType":"Observation","id":"cr1","status":"final","category":[{"coding":[{"code":"laboratory"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"2160-0"}]},"subject":{"reference":"Patient/fhirp1"},"effectiveDateTime":"2020-01-01T10:00:00Z","issued":"2020-01-02T08:00:00Z","valueQuantity":{"value":1.3,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}
+`), 0o600)
+	var ingOut, ingErr bytes.Buffer
+	if c := run(ctx, []string{"--db", "sqlite:" + db, "--quiet", "ingest", fhirFile}, nil, &ingOut, &ingErr); c != 0 {
+		t.Fatalf("ingest: exit %d: %s", c, ingErr.String())
+	}
 	tokens := filepath.Join(dir, "tokens.csv")
 	os.WriteFile(tokens, []byte("token,role,name\n"+e2eClin+",clinician,dr.quinn\n"+e2eRes+",researcher,r.fisher\n"+e2eAdmin+",admin,ops\n"), 0o600)
 	keyFile := filepath.Join(dir, "pseudonym.key")
 	os.WriteFile(keyFile, []byte(e2eKey+"\n"), 0o600)
-	url := startServe(t, "--db", "sqlite:"+db, "serve", "--addr", "127.0.0.1:0", "--tokens", tokens, "--pseudonym-key", keyFile, "--dev")
+	url := startServe(t, "--db", "sqlite:"+db, "serve", "--addr", "127.0.0.1:0", "--flight-addr", "off", "--tokens", tokens, "--pseudonym-key", keyFile, "--dev")
 
 	// No token: 401 and no data.
 	r := gqlPost(t, url, "", `{ patients { edges { node { id } } } }`, nil)
@@ -162,6 +178,16 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(r.raw, fixture.MRN(3)) {
 		t.Errorf("clinician should see the MRN: %s", r.raw)
+	}
+
+	// The FHIR patient, by its identifier.
+	r = gqlPost(t, url, e2eClin, `{ patientByIdentifier(system: "urn:oid:1.2.3.4", value: "FH-0001") { birthDate sex
+	  timeline(codes: ["LOINC//2160-0"]) { edges { node { time value unit availableAt } } } } }`, nil)
+	p = dig(r.Data, "patientByIdentifier")
+	if len(r.Errors) > 0 || dig(p, "birthDate") != "1961-07-14" || dig(p, "sex") != "FEMALE" ||
+		dig(p, "timeline", "edges", 0, "node", "value") != 1.3 || dig(p, "timeline", "edges", 0, "node", "unit") != "mg/dL" ||
+		dig(p, "timeline", "edges", 0, "node", "availableAt") != "2020-01-02T08:00:00Z" {
+		t.Errorf("FHIR patient: %s", r.raw)
 	}
 
 	// Researcher: pseudonymised, with the configured key.
@@ -196,7 +222,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	// Admin: identified, and sees itself.
 	r = gqlPost(t, url, e2eAdmin, `{ viewer { name role } patients(first: 2) { totalCount edges { node { id } } } }`, nil)
-	if dig(r.Data, "viewer", "role") != "ADMIN" || dig(r.Data, "patients", "totalCount") != float64(5) || dig(r.Data, "patients", "edges", 1, "node", "id") != fmt.Sprint(ids[1]) {
+	if dig(r.Data, "viewer", "role") != "ADMIN" || dig(r.Data, "patients", "totalCount") != float64(6) || dig(r.Data, "patients", "edges", 1, "node", "id") != fmt.Sprint(ids[1]) {
 		t.Errorf("admin: %s", r.raw)
 	}
 

@@ -620,13 +620,32 @@ func contrastOf(in *Instance) string {
 	return "unknown"
 }
 
+// acquisitionSettings records where and on what a series was acquired
+// (institution, station, scanner model, software), which the evaluation of
+// imaging AI tools groups agreement by: a JSON object of the non-empty
+// values, "" when the series names none.
+func acquisitionSettings(in *Instance) string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"institution": in.InstitutionName, "station": in.StationName,
+		"model": in.ManufacturerModel, "software": in.SoftwareVersions} {
+		if v = strings.TrimSpace(v); v != "" {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func seriesRow(subject int64, key timeline.Key, study string, sr *seriesAgg) timeline.ImagingDetail {
 	in := sr.first
 	row := timeline.ImagingDetail{SubjectID: subject, Key: key, StudyUID: study, SeriesUID: sr.uid, Modality: in.Modality,
 		BodyPart: in.BodyPartExamined, SeriesDescription: in.SeriesDescription, Manufacturer: in.Manufacturer,
 		Instances: sr.instances, Rows: -1, Columns: -1, PixelSpacingRow: math.NaN(), PixelSpacingCol: math.NaN(),
 		SliceThickness: math.NaN(), SliceSpacing: math.NaN(), RescaleSlope: math.NaN(), RescaleIntercept: math.NaN(),
-		Contrast: contrastOf(in)}
+		Contrast: contrastOf(in), Settings: acquisitionSettings(in)}
 	if in.Rows > 0 {
 		row.Rows, row.Columns = int32(in.Rows), int32(in.Columns)
 	}

@@ -70,6 +70,8 @@ type Instance struct {
 	SeriesDescription string
 	Manufacturer      string
 	ManufacturerModel string
+	InstitutionName   string
+	StationName       string
 	SoftwareVersions  string
 	ContrastAgent     string
 	ImageType         []string
@@ -240,6 +242,8 @@ func NewInstance(f *File, path string) (*Instance, error) {
 	in.SeriesDescription = d.String(TagSeriesDescription)
 	in.Manufacturer = d.String(TagManufacturer)
 	in.ManufacturerModel = d.String(TagManufacturerModel)
+	in.InstitutionName = d.String(TagInstitutionName)
+	in.StationName = d.String(TagStationName)
 	in.SoftwareVersions = d.String(TagSoftwareVersions)
 	in.ContrastAgent = d.String(TagContrastBolusAgent)
 	in.ImageType = d.Strings(TagImageType)

@@ -170,6 +170,8 @@ const (
 	TagModality             Tag = 0x00080060
 	TagModalitiesInStudy    Tag = 0x00080061
 	TagManufacturer         Tag = 0x00080070
+	TagInstitutionName      Tag = 0x00080080
+	TagStationName          Tag = 0x00081010
 	TagTimezoneOffset       Tag = 0x00080201
 	TagCodeValue            Tag = 0x00080100
 	TagCodingScheme         Tag = 0x00080102

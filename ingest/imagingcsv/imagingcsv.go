@@ -5,9 +5,12 @@
 //
 //	patient_system,patient_value,study_uid,time,feature,value,unit,roi,algorithm,version
 //
-// (optional extra columns: modality, series_uid, settings). Every value
-// becomes an imaging_feature event with an imaging detail row recording the
-// algorithm and its version, the ROI and the study.
+// (optional extra columns: modality, series_uid, settings, tracking_uid,
+// finding_site). Every value becomes an imaging_feature event with an
+// imaging detail row recording the algorithm and its version, the ROI and
+// the study. tracking_uid and finding_site (a code such as SCT//10200004)
+// say which finding a value measures; when the columns are absent, keys of
+// the same names in the settings JSON fill them.
 //
 // Codes are IMAGING//<modality>//<feature>//<roi>: the modality from a
 // modality column (OT, DICOM's "other", when absent), the ROI as qualifier.
@@ -276,6 +279,8 @@ type feature struct {
 	algorithm  string
 	version    string
 	settings   string
+	tracking   string // tracking UID of the finding measured
+	site       string // finding site code
 	keyPrefix  string
 	keyExtra   string
 	fieldLabel string
@@ -315,7 +320,8 @@ func (r *reader) emit(f *feature) error {
 	nan := math.NaN()
 	row := timeline.ImagingDetail{SubjectID: subject, Key: key, StudyUID: f.study, SeriesUID: f.series, Modality: f.modality,
 		Instances: -1, Rows: -1, Columns: -1, PixelSpacingRow: nan, PixelSpacingCol: nan, SliceThickness: nan, SliceSpacing: nan,
-		RescaleSlope: nan, RescaleIntercept: nan, Algorithm: f.algorithm, AlgorithmVersion: f.version, ROI: f.roi, Settings: f.settings}
+		RescaleSlope: nan, RescaleIntercept: nan, Algorithm: f.algorithm, AlgorithmVersion: f.version, ROI: f.roi, Settings: f.settings,
+		TrackingUID: f.tracking, FindingSite: f.site}
 	return r.bb.Detail(timeline.Imaging).AppendImaging(&row)
 }
 
@@ -342,7 +348,19 @@ func (r *reader) longRow(rec []string) error {
 	}
 	f := &feature{patient: id, study: r.get(rec, "study_uid"), series: r.get(rec, "series_uid"),
 		modality: strings.ToUpper(r.get(rec, "modality")), roi: r.get(rec, "roi"), algorithm: r.get(rec, "algorithm"),
-		version: r.get(rec, "version"), unit: r.get(rec, "unit"), settings: r.get(rec, "settings"), keyPrefix: "imagingcsv", fieldLabel: "value"}
+		version: r.get(rec, "version"), unit: r.get(rec, "unit"), settings: r.get(rec, "settings"), keyPrefix: "imagingcsv", fieldLabel: "value",
+		tracking: r.get(rec, "tracking_uid"), site: r.get(rec, "finding_site")}
+	if (f.tracking == "" || f.site == "") && strings.HasPrefix(f.settings, "{") {
+		var m map[string]any
+		if json.Unmarshal([]byte(f.settings), &m) == nil {
+			if s, ok := m["tracking_uid"].(string); ok && f.tracking == "" {
+				f.tracking = strings.TrimSpace(s)
+			}
+			if s, ok := m["finding_site"].(string); ok && f.site == "" {
+				f.site = strings.TrimSpace(s)
+			}
+		}
+	}
 	ts := r.get(rec, "time")
 	if ts == "" {
 		r.reject("time", fmt.Errorf("%w: time missing", ErrValue))

@@ -164,3 +164,30 @@ func TestDetectAndHeaderErrors(t *testing.T) {
 		t.Errorf("missing patient column: %v", f.Err)
 	}
 }
+
+func TestLongFormatFinding(t *testing.T) {
+	// The finding a value measures: tracking_uid and finding_site columns,
+	// or the same keys in the settings JSON when the columns are absent.
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ai.csv")
+	body := strings.Join(append(LongColumns, "settings", "tracking_uid", "finding_site"), ",") + "\n" +
+		`urn:x,P1,1.2.3,2024-01-02,lesion_long_axis,14.2,mm,lesion-1,NoduleAI,1.0,,1.2.3.4,SCT//39607008` + "\n" +
+		`urn:x,P1,1.2.3,2024-01-02,lesion_short_axis,9.1,mm,lesion-1,NoduleAI,1.0,"{""tracking_uid"":""1.2.3.5"",""finding_site"":""SCT//10200004""}",,` + "\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t)
+	rep := run(t, s, p)
+	if f := rep.Files[0]; f.Err != nil || f.Result.Inserted != 2 || f.Rejected != 0 {
+		t.Fatalf("report: %+v %v", f, f.Errors)
+	}
+	evs, rows := read(t, s)
+	long := rows[evs["IMAGING//OT//lesion_long_axis//lesion-1"].Key]
+	if long.TrackingUID != "1.2.3.4" || long.FindingSite != "SCT//39607008" {
+		t.Errorf("columns: %+v", long)
+	}
+	short := rows[evs["IMAGING//OT//lesion_short_axis//lesion-1"].Key]
+	if short.TrackingUID != "1.2.3.5" || short.FindingSite != "SCT//10200004" {
+		t.Errorf("settings: %+v", short)
+	}
+}

@@ -64,7 +64,7 @@ events=$(( LABS + 7 ))
 go build -o "$BENCH_DIR/medtwin" ./cmd/medtwin || exit 1
 token="bench-clinician-token-$RANDOM$RANDOM$RANDOM"
 printf 'token,role,name\n%s,clinician,bench\n' "$token" > "$BENCH_DIR/tokens.csv"
-"$BENCH_DIR/medtwin" --db "$dsn" serve --addr 127.0.0.1:0 --tokens "$BENCH_DIR/tokens.csv" > "$BENCH_DIR/serve.out" 2> "$BENCH_DIR/serve.err" &
+"$BENCH_DIR/medtwin" --db "$dsn" serve --addr 127.0.0.1:0 --flight-addr off --tokens "$BENCH_DIR/tokens.csv" > "$BENCH_DIR/serve.out" 2> "$BENCH_DIR/serve.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
 url=""

@@ -20,7 +20,7 @@ trap cleanup EXIT
 go build -o "$tmp/medtwin" ./cmd/medtwin
 token="graphql-client-check-$RANDOM$RANDOM$RANDOM"
 printf 'token,role,name\n%s,clinician,graphql-client-check\n' "$token" > "$tmp/tokens.csv"
-"$tmp/medtwin" --db "sqlite:$tmp/check.db" serve --addr 127.0.0.1:0 --tokens "$tmp/tokens.csv" > "$tmp/out" 2> "$tmp/err" &
+"$tmp/medtwin" --db "sqlite:$tmp/check.db" serve --addr 127.0.0.1:0 --flight-addr off --tokens "$tmp/tokens.csv" > "$tmp/out" 2> "$tmp/err" &
 pid=$!
 url=""
 for _ in $(seq 1 100); do

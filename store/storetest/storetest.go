@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"Subjects", testSubjects},
 		{"Runs", testRuns},
 		{"Audit", testAudit},
+		{"SavedCohorts", testSavedCohorts},
 		{"Concurrent", testConcurrent},
 		{"Closed", testClosed},
 	}
@@ -771,6 +772,68 @@ func testAudit(t *testing.T, open Opener) {
 	since, _ := s.AuditLog(ctx, store.AuditQuery{Since: T0.Add(time.Second)})
 	if len(bySubject) != 2 || len(byActor) != 2 || len(since) != 1 {
 		t.Errorf("filters: subject %d, actor %d, since %d", len(bySubject), len(byActor), len(since))
+	}
+}
+
+func testSavedCohorts(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	if _, err := s.LoadCohort(ctx, "none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LoadCohort(unknown) = %v, want ErrNotFound", err)
+	}
+	if list, err := s.Cohorts(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("Cohorts(empty store) = %v, %v", list, err)
+	}
+	for _, bad := range []string{"", string(make([]byte, store.MaxCohortName+1)), "tab\tname", "\xff"} {
+		if err := s.SaveCohort(ctx, store.SavedCohort{Name: bad}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("SaveCohort(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	frozen := store.SavedCohort{Name: "nafld 2024 — frozen", Description: "first NAFLD diagnosis in 2024", CreatedBy: "dr.a",
+		Cohort: store.Cohort{SubjectIDs: []int64{3, 7, 42}}}
+	byCode := store.SavedCohort{Name: "alt-measured", Cohort: store.Cohort{HasCodes: []string{"LOINC//1742-6", "ICD10CM//K76*"}, MinSubject: 2, MaxSubject: 90}}
+	empty := store.SavedCohort{Name: "empty", Cohort: store.Cohort{SubjectIDs: []int64{}}}
+	for _, c := range []store.SavedCohort{frozen, byCode, empty} {
+		if err := s.SaveCohort(ctx, c); err != nil {
+			t.Fatalf("SaveCohort(%s): %v", c.Name, err)
+		}
+	}
+	got, err := s.LoadCohort(ctx, frozen.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Cohort.SubjectIDs) != "[3 7 42]" || got.Cohort.HasCodes != nil || got.Description != frozen.Description ||
+		got.CreatedBy != "dr.a" || !got.CreatedAt.Equal(T0) {
+		t.Errorf("LoadCohort(frozen) = %+v", got)
+	}
+	got, _ = s.LoadCohort(ctx, byCode.Name)
+	if got.Cohort.SubjectIDs != nil || fmt.Sprint(got.Cohort.HasCodes) != "[LOINC//1742-6 ICD10CM//K76*]" ||
+		got.Cohort.MinSubject != 2 || got.Cohort.MaxSubject != 90 {
+		t.Errorf("LoadCohort(by code) = %+v", got.Cohort)
+	}
+	// A frozen empty list stays an empty list (no subject), not "every subject".
+	if got, _ = s.LoadCohort(ctx, "empty"); got.Cohort.SubjectIDs == nil || len(got.Cohort.SubjectIDs) != 0 {
+		t.Errorf("LoadCohort(empty) = %+v, want an empty, non-nil subject list", got.Cohort)
+	}
+	// Saving a name again replaces it.
+	clk.Advance(time.Hour)
+	frozen.Cohort.SubjectIDs = []int64{5}
+	if err := s.SaveCohort(ctx, frozen); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.LoadCohort(ctx, frozen.Name); fmt.Sprint(got.Cohort.SubjectIDs) != "[5]" || !got.CreatedAt.Equal(T0.Add(time.Hour)) {
+		t.Errorf("after replace: %+v", got)
+	}
+	list, err := s.Cohorts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Name)
+	}
+	if fmt.Sprint(names) != "[alt-measured empty nafld 2024 — frozen]" {
+		t.Errorf("Cohorts = %q", names)
 	}
 }
 

@@ -117,3 +117,16 @@ func (k *calc) lungCTs(from, to time.Time) []LungCT {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
 }
+
+// LungCTs returns the lung involvement of every CT study taken in [from, to]
+// (any time when both are zero) and available at the view's reference time,
+// in time order, whether or not it belongs to an episode: the twin's
+// reading of the imaging features, for feature matrices.
+func LungCTs(v *twin.View, c Config, from, to time.Time) ([]LungCT, error) {
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k := &calc{v: v, c: c, ref: v.Reference()}
+	return k.lungCTs(from, to), nil
+}

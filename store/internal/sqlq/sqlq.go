@@ -4,6 +4,7 @@
 package sqlq
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -232,4 +233,33 @@ func (q *Query) Details(t timeline.DetailTable, c store.Cohort, f store.Filter) 
 	q.Filter("e", f)
 	return `SELECT ` + strings.Join(cols, ", ") + ` FROM "` + string(t) + `" d JOIN events e ON e.subject_id = d.subject_id AND e.record_key = d.record_key` +
 		q.Where() + ` ORDER BY d.subject_id, e.time NULLS FIRST, d.record_key` + order, true
+}
+
+// cohortJSON is the stored form of a saved cohort's definition.
+type cohortJSON struct {
+	SubjectIDs []int64  `json:"subject_ids,omitempty"`
+	HasCodes   []string `json:"has_codes,omitempty"`
+	MinSubject int64    `json:"min_subject,omitempty"`
+	MaxSubject int64    `json:"max_subject,omitempty"`
+	// Frozen distinguishes an empty frozen list from no list.
+	Frozen bool `json:"frozen,omitempty"`
+}
+
+// EncodeCohort returns the JSON definition of a cohort.
+func EncodeCohort(c store.Cohort) ([]byte, error) {
+	return json.Marshal(cohortJSON{SubjectIDs: c.SubjectIDs, HasCodes: c.HasCodes, MinSubject: c.MinSubject,
+		MaxSubject: c.MaxSubject, Frozen: c.SubjectIDs != nil})
+}
+
+// DecodeCohort reads a cohort's JSON definition.
+func DecodeCohort(b []byte) (store.Cohort, error) {
+	var j cohortJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return store.Cohort{}, fmt.Errorf("cohort definition: %w", err)
+	}
+	c := store.Cohort{SubjectIDs: j.SubjectIDs, HasCodes: j.HasCodes, MinSubject: j.MinSubject, MaxSubject: j.MaxSubject}
+	if j.Frozen && c.SubjectIDs == nil {
+		c.SubjectIDs = []int64{}
+	}
+	return c, nil
 }
