@@ -53,16 +53,21 @@ type Limits struct {
 	Endpoints int
 	// BatchRows bounds the rows of a record batch (default 65,536).
 	BatchRows int
+	// MessageBytes bounds the Arrow bytes of one Flight message: wider
+	// batches are sent in slices (default 2 MiB, under the 4 MiB that gRPC
+	// clients, the Go Flight client among them, accept by default).
+	MessageBytes int64
 }
 
 // DefaultLimits returns the documented defaults: a clinician reads up to
 // 1,000 patients per request, a researcher up to 1,000,000, an admin any
-// number; 4 endpoints; batches of 65,536 rows.
+// number; 4 endpoints; batches of 65,536 rows; Flight messages of 2 MiB.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxSubjects: map[auth.Role]int{auth.Clinician: 1000, auth.Researcher: 1_000_000, auth.Admin: 0},
-		Endpoints:   4,
-		BatchRows:   64 * 1024,
+		MaxSubjects:  map[auth.Role]int{auth.Clinician: 1000, auth.Researcher: 1_000_000, auth.Admin: 0},
+		Endpoints:    4,
+		BatchRows:    64 * 1024,
+		MessageBytes: 2 << 20,
 	}
 }
 
@@ -123,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Limits.BatchRows <= 0 {
 		cfg.Limits.BatchRows = d.BatchRows
+	}
+	if cfg.Limits.MessageBytes <= 0 {
+		cfg.Limits.MessageBytes = d.MessageBytes
 	}
 	if cfg.TicketTTL <= 0 {
 		cfg.TicketTTL = time.Hour
