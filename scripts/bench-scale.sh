@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # bench-scale: a synthetic cohort of 10,000 and then 100,000 patients with about
 # 1,000 events each (CT pixel data for about 50 patients only) ingested into
-# PostgreSQL (database medtwin_scale, dropped and recreated for each size), then
+# PostgreSQL (database medtwin_scale_N, dropped and recreated for each size), then
 # read back. Prints, per size: generation time, ingest time and events/s per
 # stage (FHIR, genomics, imaging AI table, DICOM, maintain), database size,
 # per-patient history latency p50/p99 (store, and GraphQL when `medtwin serve`
-# exists), and cohort-scan rows/s for 10 % of the patients. Not part of CI.
+# exists), and cohort-scan rows/s for 10 % of the patients, through the store
+# and through Arrow Flight (every endpoint of GetFlightInfo read in parallel).
+# Each size keeps its database (medtwin_scale_N) so that the read side can be
+# measured again. Not part of CI.
 #
 # Environment: SIZES ("10000 100000"), EVENTS (1000), WORK (/tmp/medtwin-scale:
 # cohorts are kept there and reused), PG (postgres://postgres@127.0.0.1:5432),
@@ -17,8 +20,7 @@ SIZES=${SIZES:-"10000 100000"}
 EVENTS=${EVENTS:-1000}
 WORK=${WORK:-/tmp/medtwin-scale}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
-DB=medtwin_scale
-DSN="$PG/$DB?sslmode=disable"
+DB_BASE=medtwin_scale
 REQUESTS=${REQUESTS:-400}
 CLIENTS=${CLIENTS:-4}
 BIN=./bin/medtwin
@@ -43,6 +45,7 @@ for N in $SIZES; do
     $BIN synth -q --patients "$N" --seed 1 --out "$dir" --gzip --events-per-patient "$EVENTS" --ct-fraction "$frac" --json > "$WORK/synth-$N.json"
     gen=$(secs "$t0" "$(now)")
   fi
+  DB=${DB_BASE}_$N; DSN="$PG/$DB?sslmode=disable"
   cohort_bytes=$(du -sb "$dir" | cut -f1)
   echo "== $N patients: ingesting into $DB"
   psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
@@ -65,6 +68,7 @@ for N in $SIZES; do
   el=$(secs "$t0" "$(now)")
   printf '   %-11s %6.1f s\n' maintain "$el"
   stages=$(jq -c --argjson t "$el" '. + {maintain: {seconds: $t}}' <<<"$stages")
+  load_ingest=$(cut -d' ' -f1-3 /proc/loadavg)
   dbsize=$(psql "$DSN" -qAtc "SELECT pg_database_size('$DB')")
   tables=$(psql "$DSN" -qAtc "SELECT coalesce(json_object_agg(relname, pg_total_relation_size(c.oid)), '{}') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
   echo "   database   $(echo "scale=1; $dbsize / 1000000" | bc) MB"
@@ -73,19 +77,22 @@ for N in $SIZES; do
   gqlargs=()
   serve_pid=""
   if $BIN serve --help >/dev/null 2>&1 && ! $BIN serve --help 2>&1 | grep -q "not yet"; then
-    printf 'token,role,name\nscale-bench-token,clinician,scale bench\n' > "$WORK/tokens.csv"
-    $BIN -q --db "$DSN" serve --addr 127.0.0.1:18080 --tokens "$WORK/tokens.csv" > "$WORK/serve-$N.log" 2>&1 &
+    printf 'token,role,name\nscale-bench-token,clinician,scale bench\nscale-bench-admin,admin,scale bench\n' > "$WORK/tokens.csv"
+    $BIN -q --db "$DSN" serve --addr 127.0.0.1:18080 --flight-addr 127.0.0.1:18815 --tokens "$WORK/tokens.csv" > "$WORK/serve-$N.log" 2>&1 &
     serve_pid=$!
     for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:18080/healthz >/dev/null 2>&1 && break; sleep 0.2; done
-    gqlargs=(--graphql http://127.0.0.1:18080/graphql --token scale-bench-token)
+    gqlargs=(--graphql http://127.0.0.1:18080/graphql --token scale-bench-token --flight 127.0.0.1:18815 --flight-token scale-bench-admin)
   fi
   read=$(go run ./scripts/scalebench --db "$DSN" --requests "$REQUESTS" --clients "$CLIENTS" "${gqlargs[@]}")
+  load_read=$(cut -d' ' -f1-3 /proc/loadavg)
   [ -n "$serve_pid" ] && kill "$serve_pid" && wait "$serve_pid" 2>/dev/null || true
   echo "$read" | jq -r '"   history    store p50 \(.storePatientHistory.p50Ms) ms, p99 \(.storePatientHistory.p99Ms) ms (\(.storePatientHistory.meanRows|floor) events)" +
     (if .graphqlPatientHistory then "; GraphQL p50 \(.graphqlPatientHistory.p50Ms) ms, p99 \(.graphqlPatientHistory.p99Ms) ms" else "; GraphQL: no serve in this build" end)'
   echo "$read" | jq -r '"   scan 10 %  \(.storeCohortScan.rows) rows in \(.storeCohortScan.seconds*10|floor/10) s = \(.storeCohortScan.rowsPerSecond|floor) rows/s"'
+  echo "$read" | jq -r 'if .flightCohortPull then "   flight 10% \(.flightCohortPull.rows) rows in \(.flightCohortPull.seconds*10|floor/10) s = \(.flightCohortPull.rowsPerSecond|floor) rows/s (\(.flightCohortPull.endpoints) endpoints)" else empty end'
   jq -nc --argjson n "$N" --argjson ev "$EVENTS" --argjson gen "$gen" --argjson cb "$cohort_bytes" --argjson st "$stages" \
     --argjson db "$dbsize" --argjson tb "$tables" --argjson rd "$read" --arg when "$(date -u +%FT%TZ)" --arg host "$(nproc) cores" \
-    '{patients: $n, eventsPerPatient: $ev, generateSeconds: $gen, cohortBytes: $cb, ingest: $st, databaseBytes: $db, tables: $tb, read: $rd, measured: $when, machine: $host}' >> "$RESULTS"
+    --arg li "$load_ingest" --arg lr "$load_read" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    '{patients: $n, eventsPerPatient: $ev, generateSeconds: $gen, cohortBytes: $cb, ingest: $st, databaseBytes: $db, tables: $tb, read: $rd, measured: $when, machine: $host, loadAfterIngest: $li, loadAfterRead: $lr, commit: $commit}' >> "$RESULTS"
 done
 echo "results: $RESULTS"
