@@ -15,7 +15,8 @@
 #
 # Environment: SIZES ("10000 100000"), EVENTS (1000), WORK (/tmp/medtwin-scale:
 # cohorts are kept there and reused), PG (postgres://postgres@127.0.0.1:5432),
-# REQUESTS (400), CLIENTS (4), READ_ONLY (unset). Results: $WORK/results.jsonl,
+# REQUESTS (400), CLIENTS (4), READ_ONLY (unset), DICOM_PROCS (1: ingest processes
+# sharing the DICOM stage, patient directories dealt round-robin). Results: $WORK/results.jsonl,
 # one line per size (with READ_ONLY, a line with the read side only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ CLIENTS=${CLIENTS:-4}
 BIN=./bin/medtwin
 
 READ_ONLY=${READ_ONLY:-}
+DICOM_PROCS=${DICOM_PROCS:-1}
 
 for tool in psql pgbench jq bc curl; do
   command -v $tool >/dev/null || { echo "bench-scale: $tool is needed (apt-get install -y postgresql-client jq)"; exit 1; }
@@ -41,6 +43,28 @@ git diff --quiet HEAD -- 2>/dev/null || commit="$commit+changes"
 mkdir -p "$WORK"
 RESULTS="$WORK/results.jsonl"
 now() { date +%s.%N; }
+# ingest_one OUT.json PATH…: one ingest process; exit status 3 (rejected
+# records) is a result, not a failure.
+ingest_one() {
+  local out=$1; shift
+  $BIN -q --db "$DSN" ingest --json --samples "$dir/manifest.csv" "$@" > "$out" || {
+    rc=$?; [ $rc -eq 3 ] || { echo "bench-scale: ingest of $* failed ($rc)" >&2; return 1; }; }
+}
+# ingest_split DIR OUT: DIR's entries (one per patient) dealt round-robin to
+# DICOM_PROCS concurrent ingest processes; their reports are merged into OUT.json.
+ingest_split() {
+  local src=$1 out=$2 k pids=()
+  mapfile -t entries < <(find "$src" -mindepth 1 -maxdepth 1 | sort)
+  for ((k = 0; k < DICOM_PROCS; k++)); do
+    part=()
+    for ((i = k; i < ${#entries[@]}; i += DICOM_PROCS)); do part+=("${entries[i]}"); done
+    [ ${#part[@]} -gt 0 ] || continue
+    ingest_one "$out.$k.json" "${part[@]}" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
+  jq -s '{files: map(.files[])}' "$out".*.json > "$out.json" && rm -f "$out".*.json
+}
 secs() { echo "$2 - $1" | bc; }
 
 for N in $SIZES; do
@@ -64,8 +88,11 @@ for N in $SIZES; do
   stages='{}'
   for stage in fhir genomics imaging-ai dicom; do
     t0=$(now)
-    $BIN -q --db "$DSN" ingest --json --samples "$dir/manifest.csv" "$dir/$stage" > "$WORK/ingest-$N-$stage.json" || {
-      rc=$?; [ $rc -eq 3 ] || { echo "bench-scale: ingest of $stage failed ($rc)"; exit 1; }; }
+    if [ "$stage" = dicom ] && [ "$DICOM_PROCS" -gt 1 ]; then
+      ingest_split "$dir/$stage" "$WORK/ingest-$N-$stage"
+    else
+      ingest_one "$WORK/ingest-$N-$stage.json" "$dir/$stage"
+    fi
     el=$(secs "$t0" "$(now)")
     ins=$(jq '[.files[].inserted] | add // 0' "$WORK/ingest-$N-$stage.json")
     rej=$(jq '[.files[].rejected] | add // 0' "$WORK/ingest-$N-$stage.json")
