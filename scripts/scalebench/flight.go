@@ -68,7 +68,7 @@ func flightPull(ctx context.Context, addr, token string, c store.Cohort) (flight
 	}
 	el := time.Since(t0).Seconds()
 	return flightScan{
-		scan:      scan{Subjects: c.MaxSubject - c.MinSubject + 1, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el},
+		scan:      scan{FirstSubject: c.MinSubject, Subjects: c.MaxSubject - c.MinSubject + 1, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el},
 		Endpoints: len(info.Endpoint),
 	}, nil
 }

@@ -40,11 +40,12 @@ type latency struct {
 }
 
 type scan struct {
-	Share      float64 `json:"share"`
-	Subjects   int64   `json:"subjects"`
-	Rows       int64   `json:"rows"`
-	Seconds    float64 `json:"seconds"`
-	RowsPerSec float64 `json:"rowsPerSecond"`
+	Share        float64 `json:"share"`
+	FirstSubject int64   `json:"firstSubject"`
+	Subjects     int64   `json:"subjects"`
+	Rows         int64   `json:"rows"`
+	Seconds      float64 `json:"seconds"`
+	RowsPerSec   float64 `json:"rowsPerSecond"`
 }
 
 type result struct {
@@ -137,7 +138,7 @@ func run(dsn, gql, token string, n, clients int, share float64, seed uint64, fli
 		return err
 	}
 	el := time.Since(t0).Seconds()
-	res.StoreScan = scan{Share: share, Subjects: width, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el}
+	res.StoreScan = scan{Share: share, FirstSubject: start, Subjects: width, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el}
 	if flightAddr != "" {
 		fs, err := flightPull(ctx, flightAddr, flightToken, c)
 		if err != nil {
