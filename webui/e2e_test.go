@@ -153,34 +153,11 @@ func TestBrowser(t *testing.T) {
 	}
 	// What the timeline should draw: every timed event, by lane.
 	wantLanes := map[string]int{}
-	var after any
-	for first := true; ; first = false {
-		var tl struct {
-			Patient struct {
-				Timeline struct {
-					PageInfo struct {
-						HasNextPage bool
-						EndCursor   string
-					}
-					Edges []struct {
-						Node struct {
-							Time *time.Time
-							Kind string
-						}
-					}
-				}
-			}
+	events, _ := readTimeline(t, h, q["TIMELINE"], id)
+	for _, e := range events {
+		if e.Time != nil {
+			wantLanes[laneOf[e.Kind]]++
 		}
-		mustPost(t, h, clinicianToken, q["TIMELINE"], map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
-		for _, e := range tl.Patient.Timeline.Edges {
-			if e.Node.Time != nil {
-				wantLanes[laneOf[e.Node.Kind]]++
-			}
-		}
-		if !tl.Patient.Timeline.PageInfo.HasNextPage {
-			break
-		}
-		after = tl.Patient.Timeline.PageInfo.EndCursor
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
