@@ -44,12 +44,10 @@ func (w spliceWriter) Write(b []byte) (int, error) {
 	if data == nil || !bytes.Equal(b, splicePlaceholder) {
 		return w.ResponseWriter.Write(b)
 	}
-	out := make([]byte, 0, len(data)+len(splicePlaceholder))
-	out = append(out, `{"data":`...)
-	out = append(out, data...)
-	out = append(out, '}')
-	if _, err := w.ResponseWriter.Write(out); err != nil {
-		return 0, err
+	for _, part := range [][]byte{splicePlaceholder[:len(`{"data":`)], data, splicePlaceholder[len(splicePlaceholder)-1:]} {
+		if _, err := w.ResponseWriter.Write(part); err != nil {
+			return 0, err
+		}
 	}
 	return len(b), nil
 }
