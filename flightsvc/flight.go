@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/flight"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"google.golang.org/grpc"
@@ -284,7 +285,7 @@ func (f *FlightServer) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoG
 		return f.status(ctx, "DoGet", err)
 	}
 	w := flight.NewRecordWriter(stream, ipc.WithSchema(st.Schema()), ipc.WithAllocator(f.svc.mem))
-	err = st.Run(ctx, w.Write)
+	err = st.Run(ctx, func(rec arrow.Record) error { return chunks(rec, f.svc.limits.MessageBytes, w.Write) })
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

@@ -1,7 +1,9 @@
 // Package server is medtwin's HTTP front: it mounts the GraphQL endpoint
 // (/graphql, package graph), GraphiQL at / in development mode, /healthz
 // and /metrics (Prometheus text format: request counts and latencies by
-// route, GraphQL outcomes by error code), logs one structured line per
+// route, GraphQL outcomes by error code), the clinician web view at /ui
+// (package webui: static files that read /graphql with the user's token),
+// logs one structured line per
 // request (no query text, variables or patient data), and shuts down
 // gracefully. Other services (Arrow over HTTP) mount their routes with
 // Handle before Serve.
@@ -26,6 +28,7 @@ import (
 	"github.com/medtwin/medtwin/auth"
 	"github.com/medtwin/medtwin/graph"
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/webui"
 )
 
 // Config configures a Server.
@@ -104,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	s.Handle("/graphql", "graphql", gh)
 	s.Handle("GET /healthz", "healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /metrics", "metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	ui := webui.Handler()
+	s.Handle("GET /ui", "ui", ui)
+	s.Handle("GET /ui/", "ui", ui)
 	if cfg.Dev {
 		s.Handle("GET /{$}", "graphiql", playground.Handler("medtwin GraphQL", "/graphql"))
 	}

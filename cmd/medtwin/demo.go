@@ -31,8 +31,10 @@ type demoOptions struct {
 	patients int
 	seed     int64
 	addr     string
-	fresh    bool
-	noServe  bool
+	// flightAddr is where Arrow Flight listens ("off": no Flight).
+	flightAddr string
+	fresh      bool
+	noServe    bool
 	// ctFraction is the share of patients whose CTs carry pixel data.
 	ctFraction float64
 }
@@ -50,7 +52,9 @@ type demoResult struct {
 	Ingested  bool // false when an earlier demo's store was reused
 	Bin       string
 	Parquet   string
-	KeyFile   string // the server's pseudonymisation key
+	Flight    string    // Arrow Flight address ("off": not served)
+	AsOf      time.Time // the cohort's "today", the feature matrix's as_of
+	KeyFile   string    // the server's pseudonymisation key
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -85,6 +89,7 @@ the tokens file. A second run reuses them and starts serving at once; --fresh st
 	f.IntVar(&o.patients, "patients", 200, "patients in the synthetic cohort")
 	f.Int64Var(&o.seed, "seed", 1, "seed of the synthetic cohort")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to serve on")
+	f.StringVar(&o.flightAddr, "flight-addr", "127.0.0.1:8815", "address to serve Arrow Flight on (off: no Flight)")
 	f.BoolVar(&o.fresh, "fresh", false, "discard an earlier demo's cohort and store")
 	f.Float64Var(&o.ctFraction, "ct-fraction", 0.25, "share of patients whose CT studies carry pixel data")
 	f.BoolVar(&o.noServe, "no-serve", false, "prepare everything and print the instructions, but do not serve")
@@ -113,7 +118,8 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 		return nil, err
 	}
 	res := &demoResult{DSN: "sqlite:" + db, Tokens: filepath.Join(o.dir, "tokens.csv"), Bin: "medtwin",
-		Parquet: filepath.Join(o.dir, "liver-labs.parquet"), KeyFile: filepath.Join(o.dir, "pseudonym.key")}
+		Parquet: filepath.Join(o.dir, "liver-labs.parquet"), KeyFile: filepath.Join(o.dir, "pseudonym.key"),
+		Flight: o.flightAddr, AsOf: synth.DefaultConfig(o.patients, o.seed, cohort).End}
 	if exe, err := os.Executable(); err == nil {
 		res.Bin = exe
 	}
@@ -322,7 +328,19 @@ func printDemo(w io.Writer, r *demoResult, base string, took time.Duration) {
 		fmt.Fprintf(w, "Run one with curl:\n\n  curl -s %s/graphql -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d %s\n\n",
 			base, r.Token, shellQuote(`{"query":`+strconv.Quote(compact(qs[0].query))+`}`))
 	}
-	fmt.Fprintf(w, `Pull a feature matrix with pyarrow (liver labs of every patient, one column per code):
+	if r.Flight != "" && r.Flight != "off" {
+		fmt.Fprintf(w, `Pull a feature matrix over Arrow Flight with pyarrow (one row per patient at the cohort's
+end: age, sex, liver labs, BMI, CT liver attenuation, FIB-4, APRI, MELD-Na, ALBI, NFS):
+
+  import json, pyarrow.flight as flight
+  client = flight.connect("grpc://%s")
+  opts = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer %s")])
+  ticket = flight.Ticket(json.dumps({"dataset": "liver_features", "as_of": "%s"}))
+  matrix = client.do_get(ticket, opts).read_pandas()
+
+`, r.Flight, r.Token, r.AsOf.Format(time.DateOnly))
+	}
+	fmt.Fprintf(w, `Or export a long table to Parquet (liver labs of every patient, one column per code):
 
   %s --db %s export --format parquet --codes LOINC//1742-6,LOINC//1920-8,LOINC//777-3,LOINC//1751-7 --out %s
 
@@ -342,7 +360,11 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func serveDemo(ctx context.Context, a *app, r *demoResult, addr string, ready func(base string)) error {
 	sub := &app{stdin: a.stdin, stdout: io.Discard, stderr: a.stderr, quiet: a.quiet, logLevel: a.logLevel}
 	root := newRoot(sub)
-	root.SetArgs([]string{"--db", r.DSN, "serve", "--addr", addr, "--tokens", r.Tokens, "--pseudonym-key", r.KeyFile, "--dev"})
+	args := []string{"--db", r.DSN, "serve", "--addr", addr, "--tokens", r.Tokens, "--pseudonym-key", r.KeyFile, "--dev"}
+	if r.Flight != "" {
+		args = append(args, "--flight-addr", r.Flight)
+	}
+	root.SetArgs(args)
 	root.SetOut(io.Discard)
 	root.SetErr(a.stderr)
 	errc := make(chan error, 1)

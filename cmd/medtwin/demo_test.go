@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/flight"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/store/backend"
@@ -88,7 +94,7 @@ func TestDemoPipeline(t *testing.T) {
 	s.Close()
 	var out bytes.Buffer
 	printDemo(&out, res, "http://127.0.0.1:8080", time.Second)
-	for _, want := range []string{"/graphql", res.Token, "FIB-4", "PneumoniaEpisode", "OncologyHistory", "pyarrow"} {
+	for _, want := range []string{"/graphql", res.Token, "FIB-4", "PneumoniaEpisode", "OncologyHistory", "pyarrow", "export --format parquet"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("instructions lack %q", want)
 		}
@@ -99,12 +105,15 @@ func TestDemoPipeline(t *testing.T) {
 		t.Log("this build has no `medtwin serve`: the example queries were checked through the twins only")
 		return
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addr, flightAddr := freeAddr(t), freeAddr(t)
+	res.Flight = flightAddr
+	out.Reset()
+	printDemo(&out, res, "http://"+addr, time.Second)
+	for _, want := range []string{"grpc://" + flightAddr, `"liver_features"`, `"as_of": "2025-06-30"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Flight snippet lacks %q:\n%s", want, out.String())
+		}
 	}
-	addr := l.Addr().String()
-	l.Close()
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- serveDemo(ctx, a, res, addr, func(base string) { ready <- base }) }()
@@ -139,10 +148,62 @@ func TestDemoPipeline(t *testing.T) {
 			t.Errorf("%s: %d dated values in %s", q.title, n, b)
 		}
 	}
+	// The pyarrow snippet's feature matrix: one row per patient, with
+	// FIB-4 for some.
+	rows, fib4Rows := flightLiverMatrix(t, ctx, flightAddr, res)
+	if rows != 60 || fib4Rows == 0 {
+		t.Errorf("liver_features over Flight: %d rows, %d with FIB-4; want 60 rows, some with FIB-4", rows, fib4Rows)
+	}
 	cancel()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Error("serve did not stop")
 	}
+}
+
+// freeAddr is a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// flightLiverMatrix reads the demo's pyarrow snippet's ticket over Flight
+// and counts its rows and those with a FIB-4 value.
+func flightLiverMatrix(t *testing.T, ctx context.Context, addr string, res *demoResult) (rows, fib4 int64) {
+	t.Helper()
+	client, err := flight.NewClientWithMiddleware(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+res.Token)
+	ticket := fmt.Sprintf(`{"dataset": "liver_features", "as_of": %q}`, res.AsOf.Format(time.DateOnly))
+	stream, err := client.DoGet(ctx, &flight.Ticket{Ticket: []byte(ticket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := flight.NewRecordReader(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	col := rdr.Schema().FieldIndices("fib4")
+	if len(col) != 1 {
+		t.Fatalf("liver_features schema %s has no fib4", rdr.Schema())
+	}
+	for rdr.Next() {
+		rec := rdr.Record()
+		rows += rec.NumRows()
+		fib4 += rec.NumRows() - int64(rec.Column(col[0]).NullN())
+	}
+	if err := rdr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows, fib4
 }

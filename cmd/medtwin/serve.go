@@ -40,7 +40,8 @@ shifted dates stay the same across restarts. Every patient a response holds is w
 audit log (see medtwin audit).
 
 The Arrow services (Flight and GET /arrow/{dataset}) serve the datasets timeline, variants,
-imaging_features, lesions and feature matrices of a cohort, with the same tokens, roles,
+imaging_features, lesions and feature matrices of a cohort, and the AI-evaluation tables of an
+imaging AI tool (ai_evaluation_*?algorithm=NAME, see medtwin evaluate), with the same tokens, roles,
 pseudonymisation and audit; --arrow-max-subjects bounds the subjects of one request per role
 (default clinician=1000,researcher=1000000,admin=0; 0 means no limit).
 

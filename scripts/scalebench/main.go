@@ -3,9 +3,12 @@
 // the store and, when a GraphQL URL is given, through GraphQL; and the
 // rows/s of a cohort scan of a share of the patients (what a Flight DoGet
 // streams), through the store and, when an Arrow HTTP URL is given, over
-// HTTP. It prints one JSON object.
+// HTTP; and, when a Flight address is given, the rows/s of the same cohort
+// pulled through Arrow Flight (GetFlightInfo, then every endpoint's DoGet in
+// parallel, as a data scientist's client reads it). It prints one JSON object.
 //
 //	go run ./scripts/scalebench --db postgres://… [--graphql http://127.0.0.1:8080/graphql --token T]
+//	    [--flight 127.0.0.1:8815 --flight-token ADMIN_TOKEN]
 package main
 
 import (
@@ -37,19 +40,26 @@ type latency struct {
 }
 
 type scan struct {
-	Share      float64 `json:"share"`
-	Subjects   int64   `json:"subjects"`
-	Rows       int64   `json:"rows"`
-	Seconds    float64 `json:"seconds"`
-	RowsPerSec float64 `json:"rowsPerSecond"`
+	Share        float64 `json:"share"`
+	FirstSubject int64   `json:"firstSubject"`
+	Subjects     int64   `json:"subjects"`
+	Rows         int64   `json:"rows"`
+	Seconds      float64 `json:"seconds"`
+	RowsPerSec   float64 `json:"rowsPerSecond"`
 }
 
 type result struct {
-	Subjects    int64    `json:"subjects"`
-	Events      int64    `json:"events"`
-	StoreRead   latency  `json:"storePatientHistory"`
-	GraphQLRead *latency `json:"graphqlPatientHistory,omitempty"`
-	StoreScan   scan     `json:"storeCohortScan"`
+	Subjects    int64       `json:"subjects"`
+	Events      int64       `json:"events"`
+	StoreRead   latency     `json:"storePatientHistory"`
+	GraphQLRead *latency    `json:"graphqlPatientHistory,omitempty"`
+	StoreScan   scan        `json:"storeCohortScan"`
+	FlightScan  *flightScan `json:"flightCohortPull,omitempty"`
+}
+
+type flightScan struct {
+	scan
+	Endpoints int `json:"endpoints"`
 }
 
 func main() {
@@ -60,14 +70,16 @@ func main() {
 	clients := flag.Int("clients", 4, "concurrent readers")
 	share := flag.Float64("share", 0.1, "share of the patients in the scanned cohort")
 	seed := flag.Uint64("seed", 1, "random seed for the patients read")
+	flightAddr := flag.String("flight", "", "Arrow Flight address (optional)")
+	flightToken := flag.String("flight-token", "", "bearer token for Flight (a role whose subject limit admits the cohort)")
 	flag.Parse()
-	if err := run(*dsn, *gql, *token, *n, *clients, *share, *seed); err != nil {
+	if err := run(*dsn, *gql, *token, *n, *clients, *share, *seed, *flightAddr, *flightToken); err != nil {
 		fmt.Fprintln(os.Stderr, "scalebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dsn, gql, token string, n, clients int, share float64, seed uint64) error {
+func run(dsn, gql, token string, n, clients int, share float64, seed uint64, flightAddr, flightToken string) error {
 	ctx := context.Background()
 	s, err := backend.Open(ctx, dsn)
 	if err != nil {
@@ -126,7 +138,15 @@ func run(dsn, gql, token string, n, clients int, share float64, seed uint64) err
 		return err
 	}
 	el := time.Since(t0).Seconds()
-	res.StoreScan = scan{Share: share, Subjects: width, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el}
+	res.StoreScan = scan{Share: share, FirstSubject: start, Subjects: width, Rows: rows, Seconds: el, RowsPerSec: float64(rows) / el}
+	if flightAddr != "" {
+		fs, err := flightPull(ctx, flightAddr, flightToken, c)
+		if err != nil {
+			return err
+		}
+		fs.Share = share
+		res.FlightScan = &fs
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(res)

@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/appendplan"
 	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
@@ -47,6 +48,7 @@ type Store struct {
 	db     *sql.DB
 	now    func() time.Time
 	log    *slog.Logger
+	codes  *appendplan.CodeCache
 	closed atomic.Bool
 }
 
@@ -55,7 +57,7 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating when needed) the database file at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: appendplan.NewCodeCache(1 << 20)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -197,7 +199,12 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 		}
 		switch len(found) {
 		case 0:
-			if err := tx.QueryRowContext(ctx, `INSERT INTO subjects (created_at) VALUES (?) RETURNING subject_id`, s.now().UnixMicro()).Scan(&subject); err != nil {
+			// Never reuse the id of a merged-away subject (an INTEGER
+			// PRIMARY KEY would take max+1 after the newest subject was
+			// merged away): rows arriving for that id follow the merge.
+			if err := tx.QueryRowContext(ctx, `INSERT INTO subjects (subject_id, created_at) VALUES (
+				max(coalesce((SELECT max(subject_id) FROM subjects), 0), coalesce((SELECT max(from_subject) FROM merges), 0)) + 1, ?)
+				RETURNING subject_id`, s.now().UnixMicro()).Scan(&subject); err != nil {
 				return err
 			}
 		default:

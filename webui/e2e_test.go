@@ -1,0 +1,361 @@
+package webui_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/internal/teststore"
+	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/synth"
+)
+
+// chromium returns the path of a Chromium binary (MEDTWIN_CHROMIUM, or
+// Debian's chromium on PATH), or skips the test.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("MEDTWIN_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium installed (Debian package chromium, or set MEDTWIN_CHROMIUM)")
+	return ""
+}
+
+// synthStore ingests a small synthetic cohort through the real adapters
+// (FHIR, VCF, MAF, DICOM, imaging-AI tables) and returns the store and the
+// MRN of a liver patient with the longest computable FIB-4 series.
+func synthStore(t *testing.T) (store.Store, *synth.Truth) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := synth.DefaultConfig(16, 7, t.TempDir())
+	cfg.CTCols, cfg.CTRows, cfg.CTSlices = 16, 16, 8
+	cfg.EventsPerPatient = 80
+	if _, err := synth.Generate(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := synth.ReadTruth(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := teststore.Open(t, "sqlite")
+	reg, err := all.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ingest.Runner{Target: s, Registry: reg, Env: ingest.Env{Options: ingest.Options{Samples: filepath.Join(cfg.Out, synth.ManifestFile)}}}
+	rep, err := r.Run(ctx, []string{cfg.Out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, rejected, failed := rep.Totals(); rejected != 0 || failed != 0 {
+		t.Fatalf("synthetic cohort: %d rejected records, %d failed files", rejected, failed)
+	}
+	return s, truth
+}
+
+// laneOf mirrors svg.js LANES: the lane each event kind is drawn in.
+var laneOf = map[string]string{
+	"ENCOUNTER": "encounter", "DIAGNOSIS": "diagnosis", "STAGE": "diagnosis", "MEDICATION": "medication",
+	"LAB": "lab", "TUMOR_MARKER": "lab", "IMAGING_STUDY": "imaging", "IMAGING_FEATURE": "imaging", "LESION": "imaging",
+	"VARIANT": "variant", "PROCEDURE": "other", "VITAL": "other", "OBSERVATION": "other", "DERIVED": "other",
+}
+
+type point struct {
+	T string  `json:"t"`
+	V float64 `json:"v"`
+}
+
+// TestBrowser drives the view in headless Chromium: log in with a token,
+// find a liver patient of the synthetic cohort by MRN, and check that the
+// timeline draws one lane per kind with every timed event the API returns,
+// that the FIB-4 chart draws exactly the API's computable FIB-4 points with
+// the 1.30 and 2.67 cut-offs, that a click on a point shows its inputs'
+// provenance, and that no patient data reached the URL. Saves a screenshot
+// (MEDTWIN_UI_SCREENSHOT names the file; default a temporary directory).
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	s, truth := synthStore(t)
+	srv := newServer(t, s)
+	h := srv.Handler()
+	q := pageQueries(t)
+
+	// The patient: the liver patient whose FIB-4 series is longest.
+	type fib struct {
+		Patient struct {
+			LiverTwin struct {
+				Scores struct {
+					Edges []struct {
+						Node struct {
+							Name   string
+							Points struct {
+								Edges []struct {
+									Node struct {
+										Time       *time.Time
+										Value      *float64
+										Computable bool
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	var mrn, id string
+	var want []point
+	for _, p := range truth.Cohort {
+		var found struct{ PatientByIdentifier *struct{ ID string } }
+		mustPost(t, h, clinicianToken, q["FIND_BY_IDENTIFIER"], map[string]any{"system": synth.MRNSystem, "value": p.MRN}, &found)
+		if found.PatientByIdentifier == nil {
+			t.Fatalf("patient %s not found by MRN", p.MRN)
+		}
+		var f fib
+		mustPost(t, h, clinicianToken, q["TWINS"], map[string]any{"id": found.PatientByIdentifier.ID}, &f)
+		var pts []point
+		for _, e := range f.Patient.LiverTwin.Scores.Edges {
+			if e.Node.Name != "FIB-4" {
+				continue
+			}
+			for _, p := range e.Node.Points.Edges {
+				if p.Node.Computable && p.Node.Value != nil && p.Node.Time != nil {
+					pts = append(pts, point{p.Node.Time.UTC().Format("2006-01-02T15:04:05.000Z"), *p.Node.Value})
+				}
+			}
+		}
+		if len(pts) > len(want) {
+			mrn, id, want = p.MRN, found.PatientByIdentifier.ID, pts
+		}
+	}
+	if len(want) < 2 {
+		t.Fatalf("no patient of the synthetic cohort has a FIB-4 series (longest %d points)", len(want))
+	}
+	// What the timeline should draw: every timed event, by lane.
+	wantLanes := map[string]int{}
+	var after any
+	for first := true; ; first = false {
+		var tl struct {
+			Patient struct {
+				Timeline struct {
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   string
+					}
+					Edges []struct {
+						Node struct {
+							Time *time.Time
+							Kind string
+						}
+					}
+				}
+			}
+		}
+		mustPost(t, h, clinicianToken, q["TIMELINE"], map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
+		for _, e := range tl.Patient.Timeline.Edges {
+			if e.Node.Time != nil {
+				wantLanes[laneOf[e.Node.Kind]]++
+			}
+		}
+		if !tl.Patient.Timeline.PageInfo.HasNextPage {
+			break
+		}
+		after = tl.Patient.Timeline.PageInfo.EndCursor
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Error(err)
+		}
+	}()
+	base := "http://" + srv.Addr()
+
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 2400),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	var (
+		logMu   sync.Mutex
+		console []string
+	)
+	if err := chromedp.Listen(bctx, func(ev any) {
+		var line string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			line = fmt.Sprintf("exception: %s at %s:%d:%d", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+			if d.Exception != nil {
+				line += " " + d.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			line = "console." + string(ev.Type) + ":"
+			for _, a := range ev.Args {
+				line += " " + string(a.Value) + a.Description
+			}
+		default:
+			return
+		}
+		logMu.Lock()
+		console = append(console, line)
+		logMu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		logMu.Lock()
+		defer logMu.Unlock()
+		for _, l := range console {
+			t.Log("browser " + l)
+		}
+	}()
+	lctx, lcancel := context.WithTimeout(bctx, 90*time.Second)
+	defer lcancel()
+	if err := chromedp.Do(lctx,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, clinicianToken),
+		chromedp.Click(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(`#ident-value`),
+		chromedp.SetValue(`#ident-system`, synth.MRNSystem),
+		chromedp.SendKeys(`#ident-value`, mrn),
+		chromedp.Click(`#search-ident button[type=submit]`),
+		chromedp.WaitReady(`body[data-loaded="patient"]`),
+	); err != nil {
+		state, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 2000)`))
+		t.Fatalf("logging in and opening the patient: %v; the page says:\n%s", err, state)
+	}
+	eval := func(what string, js string, v any) {
+		t.Helper()
+		raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s: %v in %s", what, err, raw)
+		}
+	}
+	var (
+		lanes       map[string]int
+		fibPts      []point
+		cutoffs     []string
+		labPts      int
+		storage     int
+		loginHidden bool
+	)
+	eval("lanes", `Object.fromEntries([...document.querySelectorAll('#timeline g.lane')].map(g => [g.dataset.lane, +g.dataset.count]))`, &lanes)
+	eval("FIB-4 points", `[...document.querySelectorAll('svg[data-chart="fib4"] circle.pt')].map(c => ({t: c.dataset.t, v: +c.dataset.v}))`, &fibPts)
+	eval("FIB-4 cut-offs", `[...document.querySelectorAll('svg[data-chart="fib4"] line.cutoff')].map(l => l.dataset.cutoff)`, &cutoffs)
+	eval("lab points", `document.querySelectorAll('svg[data-chart="lab"] circle.pt').length`, &labPts)
+	eval("storage", `localStorage.length + sessionStorage.length + document.cookie.length`, &storage)
+	eval("login form", `document.getElementById('login').hidden`, &loginHidden)
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`svg[data-chart="fib4"] circle.pt`),
+		chromedp.WaitVisible(`#prov`),
+	); err != nil {
+		t.Fatalf("opening a FIB-4 point's provenance: %v", err)
+	}
+	provText, err := chromedp.Run(bctx, chromedp.Text(`#prov-body`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	href, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := os.Getenv("MEDTWIN_UI_SCREENSHOT")
+	if shot == "" {
+		shot = filepath.Join(t.TempDir(), "ui.png")
+	}
+	if err := os.WriteFile(shot, screenshot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", shot, len(screenshot))
+
+	if !loginHidden {
+		t.Error("the login form is still shown")
+	}
+	for _, lane := range []string{"encounter", "diagnosis", "medication", "lab", "imaging", "variant", "other"} {
+		got, ok := lanes[lane]
+		if !ok {
+			t.Errorf("timeline has no %s lane: %v", lane, lanes)
+		} else if got != wantLanes[lane] {
+			t.Errorf("%s lane: %d marks, the API has %d timed events", lane, got, wantLanes[lane])
+		}
+	}
+	for _, lane := range []string{"encounter", "diagnosis", "lab", "imaging"} {
+		if wantLanes[lane] == 0 {
+			t.Errorf("the chosen patient has no %s events: the test proves too little", lane)
+		}
+	}
+	sort.Slice(fibPts, func(i, j int) bool { return fibPts[i].T < fibPts[j].T })
+	if len(fibPts) != len(want) {
+		t.Fatalf("FIB-4 chart: %d points, the API has %d: %v vs %v", len(fibPts), len(want), fibPts, want)
+	}
+	for i := range want {
+		if fibPts[i].T != want[i].T || math.Abs(fibPts[i].V-want[i].V) > 1e-9 {
+			t.Errorf("FIB-4 point %d: drawn %+v, API %+v", i, fibPts[i], want[i])
+		}
+	}
+	sort.Strings(cutoffs)
+	if len(cutoffs) != 2 || cutoffs[0] != "1.3" || cutoffs[1] != "2.67" {
+		t.Errorf("FIB-4 cut-offs drawn: %v, want 1.3 and 2.67", cutoffs)
+	}
+	if labPts == 0 {
+		t.Error("the lab trend chart draws no points")
+	}
+	if storage != 0 {
+		t.Errorf("the page wrote %d characters to web storage or cookies", storage)
+	}
+	if href != base+"/ui/" {
+		t.Errorf("the URL changed to %q: patient selection must stay out of URLs", href)
+	}
+	for _, want := range []string{"FIB-4", "Computed from", "fhir/Observation", ".ndjson#L", "record "} {
+		if !strings.Contains(provText, want) {
+			t.Errorf("provenance panel lacks %q: %q", want, provText)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package webui_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/medtwin/medtwin/auth"
+	"github.com/medtwin/medtwin/graph"
+	"github.com/medtwin/medtwin/pseudo"
+	"github.com/medtwin/medtwin/server"
+	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/webui"
+)
+
+const (
+	clinicianToken  = "ui-test-clinician-token-0123456789"
+	researcherToken = "ui-test-researcher-token-0123456789"
+)
+
+// newServer builds medtwin's HTTP server on s with a clinician and a
+// researcher token.
+func newServer(tb testing.TB, s store.Store) *server.Server {
+	tb.Helper()
+	toks, err := auth.ParseTokens(strings.NewReader("token,role,name\n" +
+		clinicianToken + ",clinician,UI Test Clinician\n" + researcherToken + ",researcher,UI Test Researcher\n"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Store: s, Auth: toks,
+		Graph: graph.Options{Pseudo: pseudo.NewRandom()}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv
+}
+
+// pageQueries returns the GraphQL operations of the page's gql.js by
+// constant name, with their ${…} interpolations resolved, so tests and the
+// benchmark run exactly what the browser sends.
+func pageQueries(tb testing.TB) map[string]string {
+	tb.Helper()
+	src, err := fs.ReadFile(webui.Files(), "gql.js")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	re := regexp.MustCompile("(?s)(?:export )?const ([A-Z0-9_]+) = `(.*?)`;")
+	out := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+		q := m[2]
+		for name, v := range out {
+			q = strings.ReplaceAll(q, "${"+name+"}", v)
+		}
+		if strings.Contains(q, "${") {
+			tb.Fatalf("gql.js: %s interpolates a constant not defined before it", m[1])
+		}
+		out[m[1]] = q
+	}
+	for _, want := range []string{"VIEWER", "TIMELINE", "TWINS", "VARIANTS", "FIND_BY_IDENTIFIER"} {
+		if out[want] == "" {
+			tb.Fatalf("gql.js: no query %s", want)
+		}
+	}
+	return out
+}
+
+// gqlResponse is a GraphQL response body.
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// post sends one operation to h as the browser does and decodes the reply.
+func post(ctx context.Context, h http.Handler, token, query string, vars map[string]any) (int, gqlResponse, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return 0, gqlResponse{}, err
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var r gqlResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		return rec.Code, r, fmt.Errorf("decoding %q: %w", rec.Body.String(), err)
+	}
+	return rec.Code, r, nil
+}
+
+// mustPost is post for a query that must succeed; it decodes data into v.
+func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[string]any, v any) {
+	tb.Helper()
+	code, r, err := post(context.Background(), h, token, query, vars)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if code != http.StatusOK || len(r.Errors) > 0 {
+		tb.Fatalf("status %d, errors %+v", code, r.Errors)
+	}
+	if v != nil {
+		if err := json.Unmarshal(r.Data, v); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
