@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -153,34 +154,11 @@ func TestBrowser(t *testing.T) {
 	}
 	// What the timeline should draw: every timed event, by lane.
 	wantLanes := map[string]int{}
-	var after any
-	for first := true; ; first = false {
-		var tl struct {
-			Patient struct {
-				Timeline struct {
-					PageInfo struct {
-						HasNextPage bool
-						EndCursor   string
-					}
-					Edges []struct {
-						Node struct {
-							Time *time.Time
-							Kind string
-						}
-					}
-				}
-			}
+	events, _ := readTimeline(t, h, q["TIMELINE"], id)
+	for _, e := range events {
+		if e.Time != nil {
+			wantLanes[laneOf[e.Kind]]++
 		}
-		mustPost(t, h, clinicianToken, q["TIMELINE"], map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
-		for _, e := range tl.Patient.Timeline.Edges {
-			if e.Node.Time != nil {
-				wantLanes[laneOf[e.Node.Kind]]++
-			}
-		}
-		if !tl.Patient.Timeline.PageInfo.HasNextPage {
-			break
-		}
-		after = tl.Patient.Timeline.PageInfo.EndCursor
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -302,6 +280,8 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkAIEvaluation(t, bctx, h, q)
+
 	screenshot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +336,104 @@ func TestBrowser(t *testing.T) {
 	for _, want := range []string{"FIB-4", "Computed from", "fhir/Observation", ".ndjson#L", "record "} {
 		if !strings.Contains(provText, want) {
 			t.Errorf("provenance panel lacks %q: %q", want, provText)
+		}
+	}
+}
+
+// checkAIEvaluation picks the tool version with the most paired values in
+// the synthetic cohort (its AI tables carry a known bias), evaluates it in
+// the page and checks the Bland–Altman plot of each quantity against the
+// API: one point per paired value, the bias line at the API's bias.
+func checkAIEvaluation(t *testing.T, bctx context.Context, h http.Handler, q map[string]string) {
+	t.Helper()
+	var algs struct {
+		AIAlgorithms []struct {
+			Algorithm, Version string
+			Outputs            int
+		}
+	}
+	mustPost(t, h, clinicianToken, q["AI_ALGORITHMS"], nil, &algs)
+	type quantity struct {
+		Quantity string
+		Overall  struct {
+			BlandAltman *struct{ Bias *float64 }
+		}
+	}
+	type evaluation struct {
+		AIEvaluation struct {
+			Quantities []quantity
+			Pairs      struct {
+				Edges []struct {
+					Node struct {
+						Quantity      string
+						AI, Reference *float64
+					}
+				}
+			}
+		}
+	}
+	var (
+		best      evaluation
+		bestPairs int
+		option    string
+	)
+	for _, a := range algs.AIAlgorithms {
+		var ev evaluation
+		mustPost(t, h, clinicianToken, q["AI_EVALUATION"], map[string]any{"algorithm": a.Algorithm, "version": a.Version}, &ev)
+		if n := len(ev.AIEvaluation.Pairs.Edges); n > bestPairs {
+			b, _ := json.Marshal([]string{a.Algorithm, a.Version})
+			best, bestPairs, option = ev, n, string(b)
+		}
+	}
+	if bestPairs == 0 {
+		t.Fatalf("no AI tool of the synthetic cohort has a paired value: %+v", algs)
+	}
+	sel, _ := json.Marshal(option)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(`#ai-form`)); err != nil {
+		t.Fatalf("the AI section is not shown: %v", err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`document.getElementById('ai-algorithm').value = `+string(sel))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`#ai-form button[type=submit]`),
+		chromedp.WaitReady(`body[data-ai="done"]`),
+	); err != nil {
+		t.Fatalf("evaluating %s in the page: %v", option, err)
+	}
+	for i, qu := range best.AIEvaluation.Quantities {
+		want := 0
+		for _, p := range best.AIEvaluation.Pairs.Edges {
+			if p.Node.Quantity == qu.Quantity && p.Node.AI != nil && p.Node.Reference != nil {
+				want++
+			}
+		}
+		raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](fmt.Sprintf(
+			`({n: document.querySelectorAll('svg[data-chart="ba-%d"] circle.pt').length,
+			  bias: (document.querySelector('svg[data-chart="ba-%d"] line[data-line="bias"]') || {dataset: {}}).dataset.v})`, i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			N    int
+			Bias *string
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.N != want {
+			t.Errorf("%s %s: Bland–Altman plot has %d points, the API %d pairs", option, qu.Quantity, got.N, want)
+		}
+		ba := qu.Overall.BlandAltman
+		switch {
+		case ba != nil && ba.Bias != nil:
+			if got.Bias == nil {
+				t.Errorf("%s %s: no bias line, API bias %v", option, qu.Quantity, *ba.Bias)
+			} else if v, err := strconv.ParseFloat(*got.Bias, 64); err != nil || math.Abs(v-*ba.Bias) > 1e-9 {
+				t.Errorf("%s %s: bias line at %s, API bias %v", option, qu.Quantity, *got.Bias, *ba.Bias)
+			}
+		case got.Bias != nil:
+			t.Errorf("%s %s: bias line drawn at %s but the API has no bias", option, qu.Quantity, *got.Bias)
 		}
 	}
 }

@@ -91,7 +91,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		}
 	}
 	// The token must never be written to storage, cookies or the URL.
-	for _, name := range []string{"app.js", "gql.js", "svg.js", "prov.js"} {
+	for _, name := range []string{"app.js", "ai.js", "gql.js", "svg.js", "prov.js"} {
 		b, err := io.ReadAll(must(webui.Files().Open(name)))
 		if err != nil {
 			t.Fatal(err)
