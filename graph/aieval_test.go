@@ -312,6 +312,9 @@ func TestAIEvaluationResearcher(t *testing.T) {
 			t.Errorf("researcher's stratum first %v, clinician's %v", f, cq.ByVersion[i].First)
 		}
 	}
+	if c := rq.Drift.Coincides; c == nil || *cq.Drift.Coincides == *c || !strings.HasSuffix(*c, " in 2024-01") {
+		t.Errorf("researcher's drift coincides %v, clinician's %v", c, cq.Drift.Coincides)
+	}
 	for _, c := range rq.ChangePoints {
 		if c.Dimension == "version" && !c.At.Equal(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("researcher's change point at %v", c.At)

@@ -3,6 +3,7 @@ package model
 import (
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/medtwin/medtwin/agreement"
@@ -304,8 +305,19 @@ func (d *AIDrift) ShiftAt() *time.Time {
 	}
 	return d.L.Time(*d.D.ShiftAt)
 }
-func (d *AIDrift) Flagged() bool      { return d.D.Flagged }
-func (d *AIDrift) Coincides() *string { return strPtr(d.D.Coincides) }
+func (d *AIDrift) Flagged() bool { return d.D.Flagged }
+
+// Coincides names the change near the shift ("version 1.0 → 2.0 on
+// 2024-01-03"); pseudonymised roles see its month only ("… in 2024-01"),
+// as every date of the aggregates.
+func (d *AIDrift) Coincides() *string {
+	s := d.D.Coincides
+	const on, date = " on ", "2006-01-02"
+	if i := strings.LastIndex(s, on); !d.L.Identified && i >= 0 && len(s)-i == len(on)+len(date) {
+		s = s[:i] + " in " + s[i+len(on):i+len(on)+len("2006-01")]
+	}
+	return strPtr(s)
+}
 
 // Slope is a least-squares line.
 type Slope struct{ S *agreement.Slope }

@@ -396,27 +396,32 @@ func (s *Store) Identifiers(ctx context.Context, subject int64) ([]timeline.Iden
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM subjects WHERE subject_id = ?`, subject).Scan(&n); err != nil {
-		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
-	}
-	if n == 0 {
-		return nil, store.ErrNotFound
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT system, value FROM identifiers WHERE subject_id = ? ORDER BY system, value`, subject)
+	// One statement: the subject's row, joined to its identifiers (none:
+	// one row of NULLs; no subject: no row).
+	rows, err := s.db.QueryContext(ctx, `SELECT i.system, i.value FROM subjects s LEFT JOIN identifiers i ON i.subject_id = s.subject_id WHERE s.subject_id = ? ORDER BY i.system, i.value`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
 	}
 	defer rows.Close()
 	out := []timeline.Identifier{}
+	found := false
 	for rows.Next() {
-		var id timeline.Identifier
-		if err := rows.Scan(&id.System, &id.Value); err != nil {
-			return nil, err
+		found = true
+		var system, value sql.NullString
+		if err := rows.Scan(&system, &value); err != nil {
+			return nil, fmt.Errorf("sqlite: identifiers: %w", err)
 		}
-		out = append(out, id)
+		if system.Valid && value.Valid {
+			out = append(out, timeline.Identifier{System: system.String, Value: value.String})
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
+	}
+	if !found {
+		return nil, store.ErrNotFound
+	}
+	return out, nil
 }
 
 // Subjects implements store.Store.
