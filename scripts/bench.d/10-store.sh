@@ -36,7 +36,7 @@ if ! psql "$PG" -Atqc 'select 1' >/dev/null 2>&1; then
   psql "$admin" -qc "CREATE DATABASE $dbname" || { echo "store bench: no PostgreSQL at $PG; skipped"; exit 0; }
 fi
 withpath() { if [[ "$PG" == *\?* ]]; then echo "$PG&search_path=$1"; else echo "$PG?search_path=$1"; fi; }
-sql() { psql "$PG" -v ON_ERROR_STOP=1 -Atqc "$1"; }
+sql() { PGOPTIONS="-c client_min_messages=warning" psql "$PG" -v ON_ERROR_STOP=1 -Atqc "$1"; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 now() { date +%s.%N; }
