@@ -84,6 +84,9 @@ func TestErrorsPEFR(t *testing.T) {
 	}
 	near(t, "MRE", e.MRE, rel/17, 1e-12)
 	near(t, "RMSE", e.RMSE, math.Sqrt(sq/17), 1e-12)
+	// RMSE² = bias² + SD²(n − 1)/n: from the paper's bias −2.1 and SD 38.8
+	// (rounded, hence the tolerance), 37.67 l/min.
+	near(t, "RMSE from the published bias and SD", e.RMSE, math.Sqrt(2.1*2.1+38.8*38.8*16/17), 0.1)
 	if e.RelativeN != 17 {
 		t.Errorf("relative n = %d", e.RelativeN)
 	}
@@ -177,6 +180,18 @@ func TestWilsonNewcombe1998(t *testing.T) {
 		near(t, "lower", p.CI.Lower, c.lo, 0.00005)
 		near(t, "upper", p.CI.Upper, c.hi, 0.00005)
 		near(t, "estimate", p.Estimate, float64(c.x)/float64(c.n), 1e-12)
+	}
+	// Wilson 1927 (J Am Stat Assoc 22:209–212, eq. for the limits of p):
+	// the limits are the two roots p of (p̂ − p)² = z² p(1 − p) / n, the
+	// values of the true proportion at which the observed p̂ lies z
+	// standard errors away.
+	z := 1.959963984540054
+	for _, c := range [][2]int{{81, 263}, {1, 29}, {7, 10}, {3, 1000}} {
+		p, _ := Wilson(c[0], c[1])
+		n, ph := float64(c[1]), float64(c[0])/float64(c[1])
+		for _, b := range []float64{p.CI.Lower, p.CI.Upper} {
+			near(t, "Wilson's equation", (ph-b)*(ph-b), z*z*b*(1-b)/n, 1e-12)
+		}
 	}
 	if p, _ := Wilson(20, 20); p.CI.Upper != 1 {
 		t.Errorf("20/20 upper = %v", p.CI.Upper)

@@ -40,6 +40,9 @@ type dataset struct {
 	// generic "features" dataset when spec is nil).
 	matrix   *FeatureSpec
 	isMatrix bool
+	// eval is the evaluation table an AI-evaluation dataset serves
+	// (aieval.go).
+	eval string
 }
 
 // eventColumns is the timeline as columns with their policies.
@@ -111,6 +114,9 @@ func datasets() map[string]*dataset {
 			cols: detailColumns(timeline.Lesions), kinds: []timeline.Kind{timeline.KindLesion},
 			open: openDetail(timeline.Lesions)},
 		DatasetFeatures: {name: DatasetFeatures, doc: "a feature matrix from the descriptor's feature spec", isMatrix: true},
+	}
+	for _, ds := range evalDatasets() {
+		m[ds.name] = ds
 	}
 	for _, b := range builtinMatrices() {
 		spec := b.spec

@@ -45,6 +45,10 @@ type Descriptor struct {
 	KnownBy string `json:"known_by,omitempty"`
 	// Features specifies a feature matrix (dataset "features").
 	Features *FeatureSpec `json:"features,omitempty"`
+	// Algorithm and Version name the imaging AI tool an AI-evaluation
+	// dataset (ai_evaluation_*) evaluates.
+	Algorithm string `json:"algorithm,omitempty"`
+	Version   string `json:"version,omitempty"`
 }
 
 // CohortSpec selects subjects: every condition given must hold. The empty
@@ -133,7 +137,8 @@ func jsonError(err error) string {
 // ParseQuery reads the query parameters of GET /arrow/{dataset}: subjects,
 // has_codes, cohort (a saved cohort's name), columns, codes and kinds
 // (comma-separated or repeated), from, to, as_of, known_by,
-// exclude_static, and features (a feature spec's JSON). Unknown
+// exclude_static, features (a feature spec's JSON), and algorithm and
+// version (AI-evaluation datasets). Unknown
 // parameters are refused.
 func ParseQuery(dataset string, q url.Values) (Descriptor, error) {
 	d := Descriptor{Dataset: dataset}
@@ -178,6 +183,10 @@ func ParseQuery(dataset string, q url.Values) (Descriptor, error) {
 				return d, fmt.Errorf("%w: exclude_static: want true or false", ErrBadRequest)
 			}
 			d.ExcludeStatic = b
+		case "algorithm":
+			d.Algorithm = strings.TrimSpace(vs[len(vs)-1])
+		case "version":
+			d.Version = strings.TrimSpace(vs[len(vs)-1])
 		case "features":
 			var fs FeatureSpec
 			dec := json.NewDecoder(strings.NewReader(vs[len(vs)-1]))
@@ -187,7 +196,7 @@ func ParseQuery(dataset string, q url.Values) (Descriptor, error) {
 			}
 			d.Features = &fs
 		default:
-			return d, fmt.Errorf("%w: unknown parameter %q (want subjects, has_codes, cohort, columns, codes, kinds, from, to, as_of, known_by, exclude_static, features)", ErrBadRequest, k)
+			return d, fmt.Errorf("%w: unknown parameter %q (want subjects, has_codes, cohort, columns, codes, kinds, from, to, as_of, known_by, exclude_static, features, algorithm, version)", ErrBadRequest, k)
 		}
 	}
 	return d, nil

@@ -10,7 +10,10 @@
 // imaging_features, lesions, a feature matrix (features with a FeatureSpec,
 // or a built-in one: liver_features, pneumonia_features) — a cohort
 // (subject ids or pseudonyms, has_codes, or a saved cohort's name), columns,
-// a time range, as_of and known_by (DESIGN.md §2).
+// a time range, as_of and known_by (DESIGN.md §2). The AI-evaluation
+// datasets (ai_evaluation_pairs, _agreement, _change_points, _categories,
+// _labels: package evaluation's tables) take an algorithm and version
+// instead of a cohort (aieval.go).
 //
 // GetFlightInfo (Service.Plan) answers the schema the caller will see, a
 // row estimate (store.Count) and up to Limits.Endpoints endpoints, each a

@@ -242,11 +242,16 @@ func TestListFlightsAndSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := sc.Field(0); f.Name != "subject_id" || f.Type.String() != "utf8" {
+		if ds := e.svc.sets[d.Dataset]; ds.aggregate() {
+			if sc.HasField("subject_id") {
+				t.Errorf("%s: an aggregate with a subject_id", d.Dataset)
+			}
+		} else if f := sc.Field(0); f.Name != "subject_id" || f.Type.String() != "utf8" {
 			t.Errorf("%s: a researcher's subject_id is %s %s", d.Dataset, f.Name, f.Type)
 		}
 	}
-	want := []string{"features", "imaging_features", "lesions", "liver_features", "pneumonia_features", "timeline", "variants"}
+	want := []string{"ai_evaluation_agreement", "ai_evaluation_categories", "ai_evaluation_change_points", "ai_evaluation_labels",
+		"ai_evaluation_pairs", "features", "imaging_features", "lesions", "liver_features", "pneumonia_features", "timeline", "variants"}
 	if !slices.Equal(names, want) {
 		t.Errorf("ListFlights = %v", names)
 	}

@@ -51,23 +51,25 @@ type Limits struct {
 	// Endpoints is how many subject ranges GetFlightInfo cuts a cohort
 	// into (default 4).
 	Endpoints int
-	// BatchRows bounds the rows of a record batch (default 65,536).
+	// BatchRows bounds the rows of a record batch the store reads (default
+	// 8,192: about 1.2 MB of timeline; a stream holds four of them at a
+	// time, so that four parallel streams stay well under 256 MiB).
 	BatchRows int
 	// MessageBytes bounds the Arrow bytes of one Flight message: wider
-	// batches are sent in slices (default 2 MiB, under the 4 MiB that gRPC
+	// batches are sent in slices (default 3 MiB, under the 4 MiB that gRPC
 	// clients, the Go Flight client among them, accept by default).
 	MessageBytes int64
 }
 
 // DefaultLimits returns the documented defaults: a clinician reads up to
 // 1,000 patients per request, a researcher up to 1,000,000, an admin any
-// number; 4 endpoints; batches of 65,536 rows; Flight messages of 2 MiB.
+// number; 4 endpoints; batches of 8,192 rows; Flight messages of 3 MiB.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSubjects:  map[auth.Role]int{auth.Clinician: 1000, auth.Researcher: 1_000_000, auth.Admin: 0},
 		Endpoints:    4,
-		BatchRows:    64 * 1024,
-		MessageBytes: 2 << 20,
+		BatchRows:    8 * 1024,
+		MessageBytes: 3 << 20,
 	}
 }
 
@@ -186,6 +188,8 @@ type request struct {
 	Kinds         []timeline.Kind `json:"kd,omitempty"`
 	Columns       []string        `json:"cl,omitempty"`
 	Features      *FeatureSpec    `json:"fs,omitempty"`
+	Algorithm     string          `json:"al,omitempty"`
+	Version       string          `json:"v,omitempty"`
 	Actor         string          `json:"ac"`
 	Role          auth.Role       `json:"ro"`
 	Expires       time.Time       `json:"ex"`
@@ -247,6 +251,18 @@ func (s *Service) resolve(ctx context.Context, p auth.Principal, d Descriptor) (
 	}
 	if !r.From.IsZero() && !r.To.IsZero() && !r.From.Before(r.To) {
 		return nil, nil, fmt.Errorf("%w: from must be before to", ErrBadRequest)
+	}
+	if ds.eval != "" {
+		if err := resolveEval(p, d, r); err != nil {
+			return nil, nil, err
+		}
+		if _, err := ds.cols.project(ds.name, r.Columns); err != nil {
+			return nil, nil, err
+		}
+		return r, ds, nil
+	}
+	if d.Algorithm != "" || d.Version != "" {
+		return nil, nil, fmt.Errorf("%w: algorithm and version name the tool of an AI-evaluation dataset (ai_evaluation_*)", ErrBadRequest)
 	}
 	if ds.isMatrix {
 		if len(d.Codes) > 0 || len(d.Kinds) > 0 || d.From != "" || d.To != "" || d.ExcludeStatic {
@@ -451,6 +467,9 @@ func (s *Service) Plan(ctx context.Context, p auth.Principal, d Descriptor) (*Pl
 	if err != nil {
 		return nil, err
 	}
+	if ds.eval != "" {
+		return s.planEval(ctx, p, r, ds)
+	}
 	limit := s.maxSubjects(p.Role)
 	stop := enumerateCap
 	if limit > 0 {
@@ -561,7 +580,7 @@ func (s *Service) lensFor(ds *dataset, r *request) *lens {
 	cols := s.columnsOf(ds, r)
 	idx, _ := cols.project(ds.name, r.Columns) // validated by resolve
 	var ps *pseudo.Pseudonymizer
-	if !r.Role.Identified() {
+	if !r.Role.Identified() && !ds.aggregate() {
 		ps = s.pseudo
 	}
 	return newLens(cols, idx, ps, s.mem)
@@ -589,7 +608,7 @@ func (s *Service) open(ctx context.Context, p auth.Principal, ticket []byte) (*r
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := s.checkLimit(ctx, p, r.Cohort); err != nil {
+		if err := s.checkRequestLimit(ctx, p, r, ds); err != nil {
 			return nil, nil, err
 		}
 		return r, ds, nil

@@ -48,10 +48,18 @@ func (s *Service) OpenDescriptor(ctx context.Context, p auth.Principal, d Descri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkLimit(ctx, p, r.Cohort); err != nil {
+	if err := s.checkRequestLimit(ctx, p, r, ds); err != nil {
 		return nil, err
 	}
 	return s.newStream(p, r, ds, action), nil
+}
+
+// checkRequestLimit enforces the role's subject limit on a request.
+func (s *Service) checkRequestLimit(ctx context.Context, p auth.Principal, r *request, ds *dataset) error {
+	if ds.eval != "" {
+		return s.evalLimit(ctx, p, r, ds)
+	}
+	return s.checkLimit(ctx, p, r.Cohort)
 }
 
 func (s *Service) checkLimit(ctx context.Context, p auth.Principal, c store.Cohort) error {
@@ -89,6 +97,9 @@ func (st *Stream) ID() string { return st.id }
 // sources returns the store reads of the stream, in order.
 func (st *Stream) sources(ctx context.Context) ([]source, error) {
 	s, r, ds := st.s, st.r, st.ds
+	if ds.eval != "" {
+		return []source{st.evalSource()}, nil
+	}
 	if ds.isMatrix && (r.Role.Identified() || r.KnownBy.IsZero()) {
 		// Index times and as_of move per subject inside the matrix.
 		return []source{s.matrixSource(r, r.Cohort, r.KnownBy)}, nil
@@ -184,6 +195,9 @@ const auditChunk = 5000
 
 // audit writes one entry per subject of the stream's cohort.
 func (st *Stream) audit(ctx context.Context) error {
+	if st.ds.eval != "" {
+		return nil // the evaluation audits each patient before reading it
+	}
 	now := st.s.now()
 	var entries []store.AuditEntry
 	var werr error

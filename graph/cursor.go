@@ -37,6 +37,7 @@ const (
 	scopeOncLines
 	scopeOncMarkers
 	scopeOncMarkerSeries
+	scopeAIPairs
 )
 
 var errCursor = errors.New("invalid cursor")

@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AIEvaluation() AIEvaluationResolver
 	ImagingStudy() ImagingStudyResolver
 	LabSeries() LabSeriesResolver
 	LiverImaging() LiverImagingResolver
@@ -46,6 +47,200 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AIAgreement struct {
+		BlandAltman   func(childComplexity int) int
+		Errors        func(childComplexity int) int
+		Icc21         func(childComplexity int) int
+		Icc31         func(childComplexity int) int
+		N             func(childComplexity int) int
+		NotComputable func(childComplexity int) int
+	}
+
+	AIAlgorithm struct {
+		Algorithm func(childComplexity int) int
+		Outputs   func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	AICategoryCell struct {
+		Ai        func(childComplexity int) int
+		N         func(childComplexity int) int
+		Reference func(childComplexity int) int
+	}
+
+	AICategoryChange struct {
+		ByVersion func(childComplexity int) int
+		Changed   func(childComplexity int) int
+		Confusion func(childComplexity int) int
+		Rule      func(childComplexity int) int
+		Scheme    func(childComplexity int) int
+	}
+
+	AICategoryStratum struct {
+		Changed func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
+	AIChangePoint struct {
+		At        func(childComplexity int) int
+		Bias      func(childComplexity int) int
+		Dimension func(childComplexity int) int
+		Flagged   func(childComplexity int) int
+		From      func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Spread    func(childComplexity int) int
+		To        func(childComplexity int) int
+	}
+
+	AIDrift struct {
+		Coincides func(childComplexity int) int
+		Flagged   func(childComplexity int) int
+		PerYear   func(childComplexity int) int
+		Shift     func(childComplexity int) int
+		ShiftAt   func(childComplexity int) int
+	}
+
+	AIEvaluation struct {
+		Algorithm    func(childComplexity int) int
+		Categories   func(childComplexity int) int
+		Excluded     func(childComplexity int) int
+		Labels       func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		PairingRules func(childComplexity int) int
+		Pairs        func(childComplexity int, quantity *string, status *string, first *int, after *string) int
+		Quantities   func(childComplexity int) int
+		Reference    func(childComplexity int) int
+		Settings     func(childComplexity int) int
+		Studies      func(childComplexity int) int
+		Subjects     func(childComplexity int) int
+		Version      func(childComplexity int) int
+		Versions     func(childComplexity int) int
+	}
+
+	AIEvaluationSettings struct {
+		Alpha              func(childComplexity int) int
+		Confidence         func(childComplexity int) int
+		MatchMaxDistanceMm func(childComplexity int) int
+		MinPairs           func(childComplexity int) int
+	}
+
+	AIExclusion struct {
+		N      func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
+	AILabel struct {
+		Accuracy  func(childComplexity int) int
+		ByVersion func(childComplexity int) int
+		Confusion func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Level     func(childComplexity int) int
+		Notes     func(childComplexity int) int
+		Quantity  func(childComplexity int) int
+		Reference func(childComplexity int) int
+	}
+
+	AILabelStratum struct {
+		Accuracy  func(childComplexity int) int
+		Confusion func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	AIPair struct {
+		Ai            func(childComplexity int) int
+		AiRef         func(childComplexity int) int
+		Contrast      func(childComplexity int) int
+		Difference    func(childComplexity int) int
+		Finding       func(childComplexity int) int
+		PatientID     func(childComplexity int) int
+		Pseudonymised func(childComplexity int) int
+		Quantity      func(childComplexity int) int
+		Reference     func(childComplexity int) int
+		ReferenceRef  func(childComplexity int) int
+		References    func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		Scanner       func(childComplexity int) int
+		Site          func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Study         func(childComplexity int) int
+		Time          func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	AIPairConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AIPairEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AIPairing struct {
+		AiOnly        func(childComplexity int) int
+		ByRule        func(childComplexity int) int
+		MultiReader   func(childComplexity int) int
+		Outputs       func(childComplexity int) int
+		Paired        func(childComplexity int) int
+		ReferenceOnly func(childComplexity int) int
+	}
+
+	AIPairingRule struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	AIQuantity struct {
+		ByMonth      func(childComplexity int) int
+		ByScanner    func(childComplexity int) int
+		BySite       func(childComplexity int) int
+		ByVersion    func(childComplexity int) int
+		ChangePoints func(childComplexity int) int
+		Drift        func(childComplexity int) int
+		Overall      func(childComplexity int) int
+		Pairing      func(childComplexity int) int
+		Quantity     func(childComplexity int) int
+		Unit         func(childComplexity int) int
+	}
+
+	AIRuleCount struct {
+		N    func(childComplexity int) int
+		Rule func(childComplexity int) int
+	}
+
+	AIStratum struct {
+		Agreement func(childComplexity int) int
+		Dimension func(childComplexity int) int
+		First     func(childComplexity int) int
+		Last      func(childComplexity int) int
+		Pairing   func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	AIVersionSpan struct {
+		First   func(childComplexity int) int
+		Last    func(childComplexity int) int
+		Outputs func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
+	BlandAltman struct {
+		Bias          func(childComplexity int) int
+		BiasCI        func(childComplexity int) int
+		Lower         func(childComplexity int) int
+		LowerCI       func(childComplexity int) int
+		MeanAI        func(childComplexity int) int
+		MeanReference func(childComplexity int) int
+		Multiplier    func(childComplexity int) int
+		N             func(childComplexity int) int
+		Sd            func(childComplexity int) int
+		Upper         func(childComplexity int) int
+		UpperCI       func(childComplexity int) int
+	}
+
 	CTLiver struct {
 		Basis            func(childComplexity int) int
 		Contrast         func(childComplexity int) int
@@ -94,11 +289,35 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Confusion struct {
+		Fn func(childComplexity int) int
+		Fp func(childComplexity int) int
+		Tn func(childComplexity int) int
+		Tp func(childComplexity int) int
+	}
+
+	DiagnosticAccuracy struct {
+		Agreement   func(childComplexity int) int
+		Npv         func(childComplexity int) int
+		Ppv         func(childComplexity int) int
+		Prevalence  func(childComplexity int) int
+		Sensitivity func(childComplexity int) int
+		Specificity func(childComplexity int) int
+	}
+
 	Encounter struct {
 		Code     func(childComplexity int) int
 		End      func(childComplexity int) int
 		EventRef func(childComplexity int) int
 		Start    func(childComplexity int) int
+	}
+
+	ErrorSummary struct {
+		Mae       func(childComplexity int) int
+		Mre       func(childComplexity int) int
+		N         func(childComplexity int) int
+		RelativeN func(childComplexity int) int
+		Rmse      func(childComplexity int) int
 	}
 
 	Event struct {
@@ -146,6 +365,15 @@ type ComplexityRoot struct {
 		RiskAlleles   func(childComplexity int) int
 		Rsid          func(childComplexity int) int
 		Status        func(childComplexity int) int
+	}
+
+	ICC struct {
+		Ci    func(childComplexity int) int
+		Df1   func(childComplexity int) int
+		Df2   func(childComplexity int) int
+		F     func(childComplexity int) int
+		P     func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -236,6 +464,11 @@ type ComplexityRoot struct {
 	ImagingStudyEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Interval struct {
+		Lower func(childComplexity int) int
+		Upper func(childComplexity int) int
 	}
 
 	LabPoint struct {
@@ -348,6 +581,14 @@ type ComplexityRoot struct {
 	LungCTEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MeanShift struct {
+		MeanAfter  func(childComplexity int) int
+		MeanBefore func(childComplexity int) int
+		N          func(childComplexity int) int
+		P          func(childComplexity int) int
+		Statistic  func(childComplexity int) int
 	}
 
 	Measure struct {
@@ -466,6 +707,13 @@ type ComplexityRoot struct {
 		LengthOfStayDays func(childComplexity int) int
 	}
 
+	Proportion struct {
+		Ci       func(childComplexity int) int
+		Estimate func(childComplexity int) int
+		N        func(childComplexity int) int
+		X        func(childComplexity int) int
+	}
+
 	Provenance struct {
 		RecordKey     func(childComplexity int) int
 		Source        func(childComplexity int) int
@@ -473,6 +721,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AiAlgorithms        func(childComplexity int) int
+		AiEvaluation        func(childComplexity int, algorithm string, version *string, from *time.Time, to *time.Time, asOf *time.Time, knownBy *time.Time, alpha *float64, minPairs *int) int
 		Patient             func(childComplexity int, id string) int
 		PatientByIdentifier func(childComplexity int, system string, value string) int
 		Patients            func(childComplexity int, filter *model.PatientFilter, first *int, after *string) int
@@ -589,6 +839,17 @@ type ComplexityRoot struct {
 	ScoreSeriesEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Slope struct {
+		Ci        func(childComplexity int) int
+		Intercept func(childComplexity int) int
+		N         func(childComplexity int) int
+		P         func(childComplexity int) int
+		R2        func(childComplexity int) int
+		Se        func(childComplexity int) int
+		Slope     func(childComplexity int) int
+		T         func(childComplexity int) int
 	}
 
 	TherapyLine struct {
@@ -719,6 +980,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TwoSample struct {
+		Ci         func(childComplexity int) int
+		Df         func(childComplexity int) int
+		Diff       func(childComplexity int) int
+		MeanAfter  func(childComplexity int) int
+		MeanBefore func(childComplexity int) int
+		NAfter     func(childComplexity int) int
+		NBefore    func(childComplexity int) int
+		P          func(childComplexity int) int
+		SdAfter    func(childComplexity int) int
+		SdBefore   func(childComplexity int) int
+		T          func(childComplexity int) int
+	}
+
 	UsedMeasurement struct {
 		EventRef func(childComplexity int) int
 		Inferred func(childComplexity int) int
@@ -728,6 +1003,14 @@ type ComplexityRoot struct {
 		Organ    func(childComplexity int) int
 		Role     func(childComplexity int) int
 		ValueMm  func(childComplexity int) int
+	}
+
+	VarianceTest struct {
+		Ci    func(childComplexity int) int
+		Df1   func(childComplexity int) int
+		Df2   func(childComplexity int) int
+		P     func(childComplexity int) int
+		Ratio func(childComplexity int) int
 	}
 
 	Variant struct {
@@ -779,6 +1062,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AIEvaluationResolver interface {
+	Pairs(ctx context.Context, obj *model.AIEvaluation, quantity *string, status *string, first *int, after *string) (*model.Conn[*model.AIPair], error)
+}
 type ImagingStudyResolver interface {
 	Series(ctx context.Context, obj *model.ImagingStudy, first *int, after *string) (*model.Conn[*model.ImagingSeries], error)
 	Features(ctx context.Context, obj *model.ImagingStudy, codes []string, first *int, after *string) (*model.Conn[*model.ImagingFeature], error)
@@ -828,6 +1114,8 @@ type QueryResolver interface {
 	Patient(ctx context.Context, id string) (*model.Patient, error)
 	PatientByIdentifier(ctx context.Context, system string, value string) (*model.Patient, error)
 	Patients(ctx context.Context, filter *model.PatientFilter, first *int, after *string) (*model.Conn[*model.Patient], error)
+	AiEvaluation(ctx context.Context, algorithm string, version *string, from *time.Time, to *time.Time, asOf *time.Time, knownBy *time.Time, alpha *float64, minPairs *int) (*model.AIEvaluation, error)
+	AiAlgorithms(ctx context.Context) ([]*model.AIAlgorithm, error)
 }
 type ResponseCourseResolver interface {
 	TimePoints(ctx context.Context, obj *model.ResponseCourse, first *int, after *string) (*model.Conn[*model.TimePoint], error)
@@ -856,6 +1144,801 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AIAgreement.blandAltman":
+		if e.ComplexityRoot.AIAgreement.BlandAltman == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.BlandAltman(childComplexity), true
+	case "AIAgreement.errors":
+		if e.ComplexityRoot.AIAgreement.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.Errors(childComplexity), true
+	case "AIAgreement.icc21":
+		if e.ComplexityRoot.AIAgreement.Icc21 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.Icc21(childComplexity), true
+	case "AIAgreement.icc31":
+		if e.ComplexityRoot.AIAgreement.Icc31 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.Icc31(childComplexity), true
+	case "AIAgreement.n":
+		if e.ComplexityRoot.AIAgreement.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.N(childComplexity), true
+	case "AIAgreement.notComputable":
+		if e.ComplexityRoot.AIAgreement.NotComputable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAgreement.NotComputable(childComplexity), true
+
+	case "AIAlgorithm.algorithm":
+		if e.ComplexityRoot.AIAlgorithm.Algorithm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAlgorithm.Algorithm(childComplexity), true
+	case "AIAlgorithm.outputs":
+		if e.ComplexityRoot.AIAlgorithm.Outputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAlgorithm.Outputs(childComplexity), true
+	case "AIAlgorithm.version":
+		if e.ComplexityRoot.AIAlgorithm.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIAlgorithm.Version(childComplexity), true
+
+	case "AICategoryCell.ai":
+		if e.ComplexityRoot.AICategoryCell.Ai == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryCell.Ai(childComplexity), true
+	case "AICategoryCell.n":
+		if e.ComplexityRoot.AICategoryCell.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryCell.N(childComplexity), true
+	case "AICategoryCell.reference":
+		if e.ComplexityRoot.AICategoryCell.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryCell.Reference(childComplexity), true
+
+	case "AICategoryChange.byVersion":
+		if e.ComplexityRoot.AICategoryChange.ByVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryChange.ByVersion(childComplexity), true
+	case "AICategoryChange.changed":
+		if e.ComplexityRoot.AICategoryChange.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryChange.Changed(childComplexity), true
+	case "AICategoryChange.confusion":
+		if e.ComplexityRoot.AICategoryChange.Confusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryChange.Confusion(childComplexity), true
+	case "AICategoryChange.rule":
+		if e.ComplexityRoot.AICategoryChange.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryChange.Rule(childComplexity), true
+	case "AICategoryChange.scheme":
+		if e.ComplexityRoot.AICategoryChange.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryChange.Scheme(childComplexity), true
+
+	case "AICategoryStratum.changed":
+		if e.ComplexityRoot.AICategoryStratum.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryStratum.Changed(childComplexity), true
+	case "AICategoryStratum.version":
+		if e.ComplexityRoot.AICategoryStratum.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AICategoryStratum.Version(childComplexity), true
+
+	case "AIChangePoint.at":
+		if e.ComplexityRoot.AIChangePoint.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.At(childComplexity), true
+	case "AIChangePoint.bias":
+		if e.ComplexityRoot.AIChangePoint.Bias == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.Bias(childComplexity), true
+	case "AIChangePoint.dimension":
+		if e.ComplexityRoot.AIChangePoint.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.Dimension(childComplexity), true
+	case "AIChangePoint.flagged":
+		if e.ComplexityRoot.AIChangePoint.Flagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.Flagged(childComplexity), true
+	case "AIChangePoint.from":
+		if e.ComplexityRoot.AIChangePoint.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.From(childComplexity), true
+	case "AIChangePoint.reason":
+		if e.ComplexityRoot.AIChangePoint.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.Reason(childComplexity), true
+	case "AIChangePoint.spread":
+		if e.ComplexityRoot.AIChangePoint.Spread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.Spread(childComplexity), true
+	case "AIChangePoint.to":
+		if e.ComplexityRoot.AIChangePoint.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIChangePoint.To(childComplexity), true
+
+	case "AIDrift.coincides":
+		if e.ComplexityRoot.AIDrift.Coincides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIDrift.Coincides(childComplexity), true
+	case "AIDrift.flagged":
+		if e.ComplexityRoot.AIDrift.Flagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIDrift.Flagged(childComplexity), true
+	case "AIDrift.perYear":
+		if e.ComplexityRoot.AIDrift.PerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIDrift.PerYear(childComplexity), true
+	case "AIDrift.shift":
+		if e.ComplexityRoot.AIDrift.Shift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIDrift.Shift(childComplexity), true
+	case "AIDrift.shiftAt":
+		if e.ComplexityRoot.AIDrift.ShiftAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIDrift.ShiftAt(childComplexity), true
+
+	case "AIEvaluation.algorithm":
+		if e.ComplexityRoot.AIEvaluation.Algorithm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Algorithm(childComplexity), true
+	case "AIEvaluation.categories":
+		if e.ComplexityRoot.AIEvaluation.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Categories(childComplexity), true
+	case "AIEvaluation.excluded":
+		if e.ComplexityRoot.AIEvaluation.Excluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Excluded(childComplexity), true
+	case "AIEvaluation.labels":
+		if e.ComplexityRoot.AIEvaluation.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Labels(childComplexity), true
+	case "AIEvaluation.notes":
+		if e.ComplexityRoot.AIEvaluation.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Notes(childComplexity), true
+	case "AIEvaluation.pairingRules":
+		if e.ComplexityRoot.AIEvaluation.PairingRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.PairingRules(childComplexity), true
+	case "AIEvaluation.pairs":
+		if e.ComplexityRoot.AIEvaluation.Pairs == nil {
+			break
+		}
+
+		args, err := ec.field_AIEvaluation_pairs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Pairs(childComplexity, args["quantity"].(*string), args["status"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "AIEvaluation.quantities":
+		if e.ComplexityRoot.AIEvaluation.Quantities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Quantities(childComplexity), true
+	case "AIEvaluation.reference":
+		if e.ComplexityRoot.AIEvaluation.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Reference(childComplexity), true
+	case "AIEvaluation.settings":
+		if e.ComplexityRoot.AIEvaluation.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Settings(childComplexity), true
+	case "AIEvaluation.studies":
+		if e.ComplexityRoot.AIEvaluation.Studies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Studies(childComplexity), true
+	case "AIEvaluation.subjects":
+		if e.ComplexityRoot.AIEvaluation.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Subjects(childComplexity), true
+	case "AIEvaluation.version":
+		if e.ComplexityRoot.AIEvaluation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Version(childComplexity), true
+	case "AIEvaluation.versions":
+		if e.ComplexityRoot.AIEvaluation.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluation.Versions(childComplexity), true
+
+	case "AIEvaluationSettings.alpha":
+		if e.ComplexityRoot.AIEvaluationSettings.Alpha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluationSettings.Alpha(childComplexity), true
+	case "AIEvaluationSettings.confidence":
+		if e.ComplexityRoot.AIEvaluationSettings.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluationSettings.Confidence(childComplexity), true
+	case "AIEvaluationSettings.matchMaxDistanceMm":
+		if e.ComplexityRoot.AIEvaluationSettings.MatchMaxDistanceMm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluationSettings.MatchMaxDistanceMm(childComplexity), true
+	case "AIEvaluationSettings.minPairs":
+		if e.ComplexityRoot.AIEvaluationSettings.MinPairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIEvaluationSettings.MinPairs(childComplexity), true
+
+	case "AIExclusion.n":
+		if e.ComplexityRoot.AIExclusion.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIExclusion.N(childComplexity), true
+	case "AIExclusion.reason":
+		if e.ComplexityRoot.AIExclusion.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIExclusion.Reason(childComplexity), true
+
+	case "AILabel.accuracy":
+		if e.ComplexityRoot.AILabel.Accuracy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Accuracy(childComplexity), true
+	case "AILabel.byVersion":
+		if e.ComplexityRoot.AILabel.ByVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.ByVersion(childComplexity), true
+	case "AILabel.confusion":
+		if e.ComplexityRoot.AILabel.Confusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Confusion(childComplexity), true
+	case "AILabel.label":
+		if e.ComplexityRoot.AILabel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Label(childComplexity), true
+	case "AILabel.level":
+		if e.ComplexityRoot.AILabel.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Level(childComplexity), true
+	case "AILabel.notes":
+		if e.ComplexityRoot.AILabel.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Notes(childComplexity), true
+	case "AILabel.quantity":
+		if e.ComplexityRoot.AILabel.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Quantity(childComplexity), true
+	case "AILabel.reference":
+		if e.ComplexityRoot.AILabel.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabel.Reference(childComplexity), true
+
+	case "AILabelStratum.accuracy":
+		if e.ComplexityRoot.AILabelStratum.Accuracy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabelStratum.Accuracy(childComplexity), true
+	case "AILabelStratum.confusion":
+		if e.ComplexityRoot.AILabelStratum.Confusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabelStratum.Confusion(childComplexity), true
+	case "AILabelStratum.version":
+		if e.ComplexityRoot.AILabelStratum.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AILabelStratum.Version(childComplexity), true
+
+	case "AIPair.ai":
+		if e.ComplexityRoot.AIPair.Ai == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Ai(childComplexity), true
+	case "AIPair.aiRef":
+		if e.ComplexityRoot.AIPair.AiRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.AiRef(childComplexity), true
+	case "AIPair.contrast":
+		if e.ComplexityRoot.AIPair.Contrast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Contrast(childComplexity), true
+	case "AIPair.difference":
+		if e.ComplexityRoot.AIPair.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Difference(childComplexity), true
+	case "AIPair.finding":
+		if e.ComplexityRoot.AIPair.Finding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Finding(childComplexity), true
+	case "AIPair.patientId":
+		if e.ComplexityRoot.AIPair.PatientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.PatientID(childComplexity), true
+	case "AIPair.pseudonymised":
+		if e.ComplexityRoot.AIPair.Pseudonymised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Pseudonymised(childComplexity), true
+	case "AIPair.quantity":
+		if e.ComplexityRoot.AIPair.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Quantity(childComplexity), true
+	case "AIPair.reference":
+		if e.ComplexityRoot.AIPair.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Reference(childComplexity), true
+	case "AIPair.referenceRef":
+		if e.ComplexityRoot.AIPair.ReferenceRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.ReferenceRef(childComplexity), true
+	case "AIPair.references":
+		if e.ComplexityRoot.AIPair.References == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.References(childComplexity), true
+	case "AIPair.rule":
+		if e.ComplexityRoot.AIPair.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Rule(childComplexity), true
+	case "AIPair.scanner":
+		if e.ComplexityRoot.AIPair.Scanner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Scanner(childComplexity), true
+	case "AIPair.site":
+		if e.ComplexityRoot.AIPair.Site == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Site(childComplexity), true
+	case "AIPair.status":
+		if e.ComplexityRoot.AIPair.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Status(childComplexity), true
+	case "AIPair.study":
+		if e.ComplexityRoot.AIPair.Study == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Study(childComplexity), true
+	case "AIPair.time":
+		if e.ComplexityRoot.AIPair.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Time(childComplexity), true
+	case "AIPair.unit":
+		if e.ComplexityRoot.AIPair.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Unit(childComplexity), true
+	case "AIPair.version":
+		if e.ComplexityRoot.AIPair.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPair.Version(childComplexity), true
+
+	case "AIPairConnection.edges":
+		if e.ComplexityRoot.AIPairConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairConnection.Edges(childComplexity), true
+	case "AIPairConnection.pageInfo":
+		if e.ComplexityRoot.AIPairConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairConnection.PageInfo(childComplexity), true
+	case "AIPairConnection.totalCount":
+		if e.ComplexityRoot.AIPairConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairConnection.TotalCount(childComplexity), true
+
+	case "AIPairEdge.cursor":
+		if e.ComplexityRoot.AIPairEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairEdge.Cursor(childComplexity), true
+	case "AIPairEdge.node":
+		if e.ComplexityRoot.AIPairEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairEdge.Node(childComplexity), true
+
+	case "AIPairing.aiOnly":
+		if e.ComplexityRoot.AIPairing.AiOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.AiOnly(childComplexity), true
+	case "AIPairing.byRule":
+		if e.ComplexityRoot.AIPairing.ByRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.ByRule(childComplexity), true
+	case "AIPairing.multiReader":
+		if e.ComplexityRoot.AIPairing.MultiReader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.MultiReader(childComplexity), true
+	case "AIPairing.outputs":
+		if e.ComplexityRoot.AIPairing.Outputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.Outputs(childComplexity), true
+	case "AIPairing.paired":
+		if e.ComplexityRoot.AIPairing.Paired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.Paired(childComplexity), true
+	case "AIPairing.referenceOnly":
+		if e.ComplexityRoot.AIPairing.ReferenceOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairing.ReferenceOnly(childComplexity), true
+
+	case "AIPairingRule.description":
+		if e.ComplexityRoot.AIPairingRule.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairingRule.Description(childComplexity), true
+	case "AIPairingRule.name":
+		if e.ComplexityRoot.AIPairingRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIPairingRule.Name(childComplexity), true
+
+	case "AIQuantity.byMonth":
+		if e.ComplexityRoot.AIQuantity.ByMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.ByMonth(childComplexity), true
+	case "AIQuantity.byScanner":
+		if e.ComplexityRoot.AIQuantity.ByScanner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.ByScanner(childComplexity), true
+	case "AIQuantity.bySite":
+		if e.ComplexityRoot.AIQuantity.BySite == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.BySite(childComplexity), true
+	case "AIQuantity.byVersion":
+		if e.ComplexityRoot.AIQuantity.ByVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.ByVersion(childComplexity), true
+	case "AIQuantity.changePoints":
+		if e.ComplexityRoot.AIQuantity.ChangePoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.ChangePoints(childComplexity), true
+	case "AIQuantity.drift":
+		if e.ComplexityRoot.AIQuantity.Drift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.Drift(childComplexity), true
+	case "AIQuantity.overall":
+		if e.ComplexityRoot.AIQuantity.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.Overall(childComplexity), true
+	case "AIQuantity.pairing":
+		if e.ComplexityRoot.AIQuantity.Pairing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.Pairing(childComplexity), true
+	case "AIQuantity.quantity":
+		if e.ComplexityRoot.AIQuantity.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.Quantity(childComplexity), true
+	case "AIQuantity.unit":
+		if e.ComplexityRoot.AIQuantity.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIQuantity.Unit(childComplexity), true
+
+	case "AIRuleCount.n":
+		if e.ComplexityRoot.AIRuleCount.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIRuleCount.N(childComplexity), true
+	case "AIRuleCount.rule":
+		if e.ComplexityRoot.AIRuleCount.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIRuleCount.Rule(childComplexity), true
+
+	case "AIStratum.agreement":
+		if e.ComplexityRoot.AIStratum.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.Agreement(childComplexity), true
+	case "AIStratum.dimension":
+		if e.ComplexityRoot.AIStratum.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.Dimension(childComplexity), true
+	case "AIStratum.first":
+		if e.ComplexityRoot.AIStratum.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.First(childComplexity), true
+	case "AIStratum.last":
+		if e.ComplexityRoot.AIStratum.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.Last(childComplexity), true
+	case "AIStratum.pairing":
+		if e.ComplexityRoot.AIStratum.Pairing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.Pairing(childComplexity), true
+	case "AIStratum.value":
+		if e.ComplexityRoot.AIStratum.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIStratum.Value(childComplexity), true
+
+	case "AIVersionSpan.first":
+		if e.ComplexityRoot.AIVersionSpan.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIVersionSpan.First(childComplexity), true
+	case "AIVersionSpan.last":
+		if e.ComplexityRoot.AIVersionSpan.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIVersionSpan.Last(childComplexity), true
+	case "AIVersionSpan.outputs":
+		if e.ComplexityRoot.AIVersionSpan.Outputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIVersionSpan.Outputs(childComplexity), true
+	case "AIVersionSpan.version":
+		if e.ComplexityRoot.AIVersionSpan.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AIVersionSpan.Version(childComplexity), true
+
+	case "BlandAltman.bias":
+		if e.ComplexityRoot.BlandAltman.Bias == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.Bias(childComplexity), true
+	case "BlandAltman.biasCI":
+		if e.ComplexityRoot.BlandAltman.BiasCI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.BiasCI(childComplexity), true
+	case "BlandAltman.lower":
+		if e.ComplexityRoot.BlandAltman.Lower == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.Lower(childComplexity), true
+	case "BlandAltman.lowerCI":
+		if e.ComplexityRoot.BlandAltman.LowerCI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.LowerCI(childComplexity), true
+	case "BlandAltman.meanAI":
+		if e.ComplexityRoot.BlandAltman.MeanAI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.MeanAI(childComplexity), true
+	case "BlandAltman.meanReference":
+		if e.ComplexityRoot.BlandAltman.MeanReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.MeanReference(childComplexity), true
+	case "BlandAltman.multiplier":
+		if e.ComplexityRoot.BlandAltman.Multiplier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.Multiplier(childComplexity), true
+	case "BlandAltman.n":
+		if e.ComplexityRoot.BlandAltman.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.N(childComplexity), true
+	case "BlandAltman.sd":
+		if e.ComplexityRoot.BlandAltman.Sd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.Sd(childComplexity), true
+	case "BlandAltman.upper":
+		if e.ComplexityRoot.BlandAltman.Upper == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.Upper(childComplexity), true
+	case "BlandAltman.upperCI":
+		if e.ComplexityRoot.BlandAltman.UpperCI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlandAltman.UpperCI(childComplexity), true
 
 	case "CTLiver.basis":
 		if e.ComplexityRoot.CTLiver.Basis == nil {
@@ -1043,6 +2126,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CancerEdge.Node(childComplexity), true
 
+	case "Confusion.fn":
+		if e.ComplexityRoot.Confusion.Fn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Confusion.Fn(childComplexity), true
+	case "Confusion.fp":
+		if e.ComplexityRoot.Confusion.Fp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Confusion.Fp(childComplexity), true
+	case "Confusion.tn":
+		if e.ComplexityRoot.Confusion.Tn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Confusion.Tn(childComplexity), true
+	case "Confusion.tp":
+		if e.ComplexityRoot.Confusion.Tp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Confusion.Tp(childComplexity), true
+
+	case "DiagnosticAccuracy.agreement":
+		if e.ComplexityRoot.DiagnosticAccuracy.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Agreement(childComplexity), true
+	case "DiagnosticAccuracy.npv":
+		if e.ComplexityRoot.DiagnosticAccuracy.Npv == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Npv(childComplexity), true
+	case "DiagnosticAccuracy.ppv":
+		if e.ComplexityRoot.DiagnosticAccuracy.Ppv == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Ppv(childComplexity), true
+	case "DiagnosticAccuracy.prevalence":
+		if e.ComplexityRoot.DiagnosticAccuracy.Prevalence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Prevalence(childComplexity), true
+	case "DiagnosticAccuracy.sensitivity":
+		if e.ComplexityRoot.DiagnosticAccuracy.Sensitivity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Sensitivity(childComplexity), true
+	case "DiagnosticAccuracy.specificity":
+		if e.ComplexityRoot.DiagnosticAccuracy.Specificity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiagnosticAccuracy.Specificity(childComplexity), true
+
 	case "Encounter.code":
 		if e.ComplexityRoot.Encounter.Code == nil {
 			break
@@ -1067,6 +2212,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Encounter.Start(childComplexity), true
+
+	case "ErrorSummary.mae":
+		if e.ComplexityRoot.ErrorSummary.Mae == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrorSummary.Mae(childComplexity), true
+	case "ErrorSummary.mre":
+		if e.ComplexityRoot.ErrorSummary.Mre == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrorSummary.Mre(childComplexity), true
+	case "ErrorSummary.n":
+		if e.ComplexityRoot.ErrorSummary.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrorSummary.N(childComplexity), true
+	case "ErrorSummary.relativeN":
+		if e.ComplexityRoot.ErrorSummary.RelativeN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrorSummary.RelativeN(childComplexity), true
+	case "ErrorSummary.rmse":
+		if e.ComplexityRoot.ErrorSummary.Rmse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrorSummary.Rmse(childComplexity), true
 
 	case "Event.availableAt":
 		if e.ComplexityRoot.Event.AvailableAt == nil {
@@ -1264,6 +2440,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GenotypeCall.Status(childComplexity), true
+
+	case "ICC.ci":
+		if e.ComplexityRoot.ICC.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.Ci(childComplexity), true
+	case "ICC.df1":
+		if e.ComplexityRoot.ICC.Df1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.Df1(childComplexity), true
+	case "ICC.df2":
+		if e.ComplexityRoot.ICC.Df2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.Df2(childComplexity), true
+	case "ICC.f":
+		if e.ComplexityRoot.ICC.F == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.F(childComplexity), true
+	case "ICC.p":
+		if e.ComplexityRoot.ICC.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.P(childComplexity), true
+	case "ICC.value":
+		if e.ComplexityRoot.ICC.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ICC.Value(childComplexity), true
 
 	case "Identifier.system":
 		if e.ComplexityRoot.Identifier.System == nil {
@@ -1615,6 +2828,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImagingStudyEdge.Node(childComplexity), true
+
+	case "Interval.lower":
+		if e.ComplexityRoot.Interval.Lower == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interval.Lower(childComplexity), true
+	case "Interval.upper":
+		if e.ComplexityRoot.Interval.Upper == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interval.Upper(childComplexity), true
 
 	case "LabPoint.availableAt":
 		if e.ComplexityRoot.LabPoint.AvailableAt == nil {
@@ -2062,6 +3288,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LungCTEdge.Node(childComplexity), true
+
+	case "MeanShift.meanAfter":
+		if e.ComplexityRoot.MeanShift.MeanAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeanShift.MeanAfter(childComplexity), true
+	case "MeanShift.meanBefore":
+		if e.ComplexityRoot.MeanShift.MeanBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeanShift.MeanBefore(childComplexity), true
+	case "MeanShift.n":
+		if e.ComplexityRoot.MeanShift.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeanShift.N(childComplexity), true
+	case "MeanShift.p":
+		if e.ComplexityRoot.MeanShift.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeanShift.P(childComplexity), true
+	case "MeanShift.statistic":
+		if e.ComplexityRoot.MeanShift.Statistic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeanShift.Statistic(childComplexity), true
 
 	case "Measure.input":
 		if e.ComplexityRoot.Measure.Input == nil {
@@ -2574,6 +3831,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PneumoniaOutcomes.LengthOfStayDays(childComplexity), true
 
+	case "Proportion.ci":
+		if e.ComplexityRoot.Proportion.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proportion.Ci(childComplexity), true
+	case "Proportion.estimate":
+		if e.ComplexityRoot.Proportion.Estimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proportion.Estimate(childComplexity), true
+	case "Proportion.n":
+		if e.ComplexityRoot.Proportion.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proportion.N(childComplexity), true
+	case "Proportion.x":
+		if e.ComplexityRoot.Proportion.X == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Proportion.X(childComplexity), true
+
 	case "Provenance.recordKey":
 		if e.ComplexityRoot.Provenance.RecordKey == nil {
 			break
@@ -2592,6 +3874,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provenance.SourceVersion(childComplexity), true
+
+	case "Query.aiAlgorithms":
+		if e.ComplexityRoot.Query.AiAlgorithms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AiAlgorithms(childComplexity), true
+	case "Query.aiEvaluation":
+		if e.ComplexityRoot.Query.AiEvaluation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_aiEvaluation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AiEvaluation(childComplexity, args["algorithm"].(string), args["version"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["asOf"].(*time.Time), args["knownBy"].(*time.Time), args["alpha"].(*float64), args["minPairs"].(*int)), true
 
 	case "Query.patient":
 		if e.ComplexityRoot.Query.Patient == nil {
@@ -3059,6 +4359,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScoreSeriesEdge.Node(childComplexity), true
+
+	case "Slope.ci":
+		if e.ComplexityRoot.Slope.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.Ci(childComplexity), true
+	case "Slope.intercept":
+		if e.ComplexityRoot.Slope.Intercept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.Intercept(childComplexity), true
+	case "Slope.n":
+		if e.ComplexityRoot.Slope.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.N(childComplexity), true
+	case "Slope.p":
+		if e.ComplexityRoot.Slope.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.P(childComplexity), true
+	case "Slope.r2":
+		if e.ComplexityRoot.Slope.R2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.R2(childComplexity), true
+	case "Slope.se":
+		if e.ComplexityRoot.Slope.Se == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.Se(childComplexity), true
+	case "Slope.slope":
+		if e.ComplexityRoot.Slope.Slope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.Slope(childComplexity), true
+	case "Slope.t":
+		if e.ComplexityRoot.Slope.T == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Slope.T(childComplexity), true
 
 	case "TherapyLine.agents":
 		if e.ComplexityRoot.TherapyLine.Agents == nil {
@@ -3561,6 +4910,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TumorMarkerEdge.Node(childComplexity), true
 
+	case "TwoSample.ci":
+		if e.ComplexityRoot.TwoSample.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.Ci(childComplexity), true
+	case "TwoSample.df":
+		if e.ComplexityRoot.TwoSample.Df == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.Df(childComplexity), true
+	case "TwoSample.diff":
+		if e.ComplexityRoot.TwoSample.Diff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.Diff(childComplexity), true
+	case "TwoSample.meanAfter":
+		if e.ComplexityRoot.TwoSample.MeanAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.MeanAfter(childComplexity), true
+	case "TwoSample.meanBefore":
+		if e.ComplexityRoot.TwoSample.MeanBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.MeanBefore(childComplexity), true
+	case "TwoSample.nAfter":
+		if e.ComplexityRoot.TwoSample.NAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.NAfter(childComplexity), true
+	case "TwoSample.nBefore":
+		if e.ComplexityRoot.TwoSample.NBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.NBefore(childComplexity), true
+	case "TwoSample.p":
+		if e.ComplexityRoot.TwoSample.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.P(childComplexity), true
+	case "TwoSample.sdAfter":
+		if e.ComplexityRoot.TwoSample.SdAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.SdAfter(childComplexity), true
+	case "TwoSample.sdBefore":
+		if e.ComplexityRoot.TwoSample.SdBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.SdBefore(childComplexity), true
+	case "TwoSample.t":
+		if e.ComplexityRoot.TwoSample.T == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoSample.T(childComplexity), true
+
 	case "UsedMeasurement.eventRef":
 		if e.ComplexityRoot.UsedMeasurement.EventRef == nil {
 			break
@@ -3609,6 +5025,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UsedMeasurement.ValueMm(childComplexity), true
+
+	case "VarianceTest.ci":
+		if e.ComplexityRoot.VarianceTest.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VarianceTest.Ci(childComplexity), true
+	case "VarianceTest.df1":
+		if e.ComplexityRoot.VarianceTest.Df1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VarianceTest.Df1(childComplexity), true
+	case "VarianceTest.df2":
+		if e.ComplexityRoot.VarianceTest.Df2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VarianceTest.Df2(childComplexity), true
+	case "VarianceTest.p":
+		if e.ComplexityRoot.VarianceTest.P == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VarianceTest.P(childComplexity), true
+	case "VarianceTest.ratio":
+		if e.ComplexityRoot.VarianceTest.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VarianceTest.Ratio(childComplexity), true
 
 	case "Variant.alleleFraction":
 		if e.ComplexityRoot.Variant.AlleleFraction == nil {
@@ -3926,6 +5373,42 @@ type Query {
 
   "Patients matching a filter, in ascending subject order."
   patients(filter: PatientFilter, first: Int, after: String): PatientConnection!
+
+  """
+  How well an imaging AI tool agrees with this hospital's radiologists and with its
+  patients' later diagnoses, per version, site, scanner and month, and whether agreement
+  drifts or changed at a new version or scanner (package evaluation). ` + "`" + `algorithm` + "`" + ` is the
+  tool's name as its outputs record it (` + "`" + `aiAlgorithms` + "`" + ` lists them; case is ignored);
+  ` + "`" + `version` + "`" + ` evaluates one version only; ` + "`" + `from` + "`" + ` (inclusive) and ` + "`" + `to` + "`" + ` (exclusive) bound the
+  studies by time; ` + "`" + `asOf` + "`" + ` and ` + "`" + `knownBy` + "`" + ` are the two clocks; ` + "`" + `alpha` + "`" + ` is the significance
+  level of the change-point flags (default 0.01) and ` + "`" + `minPairs` + "`" + ` the fewest pairs a stratum
+  needs for its figures (default 5).
+
+  Clinicians and admins see the pairs identified. Researchers see the same figures with
+  every date of the aggregates at the start of its calendar month, and the pairs
+  pseudonymised (patient pseudonyms, dates shifted per patient, study UIDs and finding
+  identifiers as keyed tokens, source locators withheld); they bound an evaluation by whole
+  months only (` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `, ` + "`" + `asOf` + "`" + `, ` + "`" + `knownBy` + "`" + ` on the 1st at 00:00 UTC). Every patient the
+  evaluation reads is written to the audit log. NOT_FOUND when the store holds no output of
+  the algorithm (of the version) in the window.
+  """
+  aiEvaluation(
+    algorithm: String!
+    version: String
+    from: Time
+    to: Time
+    asOf: Time
+    knownBy: Time
+    alpha: Float
+    minPairs: Int
+  ): AIEvaluation!
+
+  """
+  The imaging AI tools and versions whose outputs (imaging features and lesion
+  measurements with an algorithm) the store holds, with their output counts, by name and
+  version. A short list (one entry per tool version), so not paginated.
+  """
+  aiAlgorithms: [AIAlgorithm!]!
 }
 
 "Who is asking."
@@ -4885,6 +6368,390 @@ type ScoreInputEdge {
   cursor: String!
   node: ScoreInput!
 }
+
+"One version of an imaging AI tool whose outputs the store holds."
+type AIAlgorithm {
+  algorithm: String!
+  "Empty when the outputs record no version."
+  version: String!
+  outputs: Int!
+}
+
+"""
+The evaluation of one imaging AI tool. Its lists of figures are bounded by the tool (its
+quantities, versions, sites, scanners and months), so only the per-patient ` + "`" + `pairs` + "`" + ` are
+paginated. Every figure that cannot be computed is null, never a guess; ` + "`" + `notComputable` + "`" + ` and
+` + "`" + `notes` + "`" + ` say why.
+"""
+type AIEvaluation {
+  algorithm: String!
+  "The version evaluated, when one was asked for."
+  version: String
+  "The human reference of numeric agreement, named."
+  reference: String!
+  "How a tool's output is paired with the radiologist's value, in the order tried."
+  pairingRules: [AIPairingRule!]!
+  "Patients and studies with an output of the tool."
+  subjects: Int!
+  studies: Int!
+  "The tool's versions as the data show them, oldest first."
+  versions: [AIVersionSpan!]!
+  "Numeric agreement, one entry per quantity the tool outputs."
+  quantities: [AIQuantity!]!
+  "How often the tool's values change a clinical category the radiologist's give."
+  categories: [AICategoryChange!]!
+  "Accuracy of the tool's yes/no calls against named reference standards."
+  labels: [AILabel!]!
+  "Assessments left out of a comparison, by reason."
+  excluded: [AIExclusion!]!
+  settings: AIEvaluationSettings!
+  notes: [String!]!
+  """
+  The rows behind the figures, in time order: every output of the tool (paired or not) and
+  every radiologist value of a quantity the tool output in a study it read that it did not
+  match. ` + "`" + `quantity` + "`" + ` and ` + "`" + `status` + "`" + ` (paired, ai-only, reference-only) filter them.
+  """
+  pairs(quantity: String, status: String, first: Int, after: String): AIPairConnection!
+}
+
+"A pairing rule."
+type AIPairingRule {
+  name: String!
+  description: String!
+}
+
+"One version of the tool: its first and last output in the data."
+type AIVersionSpan {
+  version: String!
+  first: Time
+  last: Time
+  outputs: Int!
+}
+
+"How the outputs of a quantity (of a stratum) were paired."
+type AIPairing {
+  "The tool's values: paired + aiOnly."
+  outputs: Int!
+  paired: Int!
+  "Outputs with no radiologist value of the same finding (unpaired)."
+  aiOnly: Int!
+  "Radiologist values in studies the tool read that no output matched (for lesions: findings the tool missed)."
+  referenceOnly: Int!
+  "Pairs whose reference is the mean of several radiologist readings."
+  multiReader: Int!
+  "Pairs by pairing rule."
+  byRule: [AIRuleCount!]!
+}
+
+type AIRuleCount {
+  rule: String!
+  n: Int!
+}
+
+"""
+Numeric agreement of paired values, tool − radiologist: Bland–Altman (Bland & Altman,
+Lancet 1986), ICC(2,1) and ICC(3,1) (Shrout & Fleiss, Psychol Bull 1979) and errors.
+"""
+type AIAgreement {
+  "Pairs."
+  n: Int!
+  blandAltman: BlandAltman
+  "Two-way random, single rating, absolute agreement."
+  icc21: ICC
+  "Two-way mixed, single rating, consistency."
+  icc31: ICC
+  errors: ErrorSummary
+  "Why the figures are missing (too few pairs, a yes/no output)."
+  notComputable: String
+}
+
+"Bias and 95 % limits of agreement, with their 95 % confidence intervals."
+type BlandAltman {
+  n: Int!
+  "Mean difference (tool − radiologist)."
+  bias: Float
+  "Standard deviation of the differences."
+  sd: Float
+  "SDs from the bias to each limit (1.96)."
+  multiplier: Float!
+  lower: Float
+  upper: Float
+  biasCI: Interval!
+  lowerCI: Interval!
+  upperCI: Interval!
+  "Mean of the tool's and of the radiologist's values."
+  meanAI: Float
+  meanReference: Float
+}
+
+"A two-sided 95 % confidence interval."
+type Interval {
+  lower: Float
+  upper: Float
+}
+
+"An intraclass correlation with its 95 % confidence interval and F test of ICC = 0."
+type ICC {
+  value: Float
+  ci: Interval!
+  f: Float
+  df1: Float
+  df2: Float
+  p: Float
+}
+
+"Error of the tool against the radiologist."
+type ErrorSummary {
+  n: Int!
+  "Mean absolute error."
+  mae: Float
+  "Root mean square error."
+  rmse: Float
+  "Mean relative error |tool − radiologist| / |radiologist|, over relativeN pairs with a non-zero reference."
+  mre: Float
+  relativeN: Int!
+}
+
+"Agreement of one version, site, scanner or month."
+type AIStratum {
+  "version, site, scanner or month."
+  dimension: String!
+  "The version, site, scanner or month (` + "`" + `2024-03` + "`" + `)."
+  value: String!
+  first: Time
+  last: Time
+  pairing: AIPairing!
+  agreement: AIAgreement!
+}
+
+"Everything about one quantity the tool outputs."
+type AIQuantity {
+  quantity: String!
+  unit: String
+  pairing: AIPairing!
+  overall: AIAgreement!
+  byVersion: [AIStratum!]!
+  bySite: [AIStratum!]!
+  byScanner: [AIStratum!]!
+  "Calendar months (UTC), in order: the agreement over time."
+  byMonth: [AIStratum!]!
+  "The trend of the differences over time and a change in their mean; null with too few pairs."
+  drift: AIDrift
+  "Agreement before and after each new version (against the one before) and each new scanner."
+  changePoints: [AIChangePoint!]!
+}
+
+"Drift of the differences over time."
+type AIDrift {
+  "Least-squares slope of the differences per year."
+  perYear: Slope!
+  "OLS-CUSUM test for one change in the mean difference (Ploberger & Krämer 1992)."
+  shift: MeanShift
+  "When the located change in the mean happened."
+  shiftAt: Time
+  "True when the shift's p value is below alpha."
+  flagged: Boolean!
+  "The version or scanner change within 31 days of the located shift."
+  coincides: String
+}
+
+"A least-squares line with the slope's test."
+type Slope {
+  n: Int!
+  slope: Float
+  intercept: Float
+  "Standard error of the slope."
+  se: Float
+  ci: Interval!
+  t: Float
+  "Two-sided p value of slope = 0."
+  p: Float
+  r2: Float
+}
+
+"A test for one change in the mean of a series."
+type MeanShift {
+  n: Int!
+  statistic: Float
+  p: Float
+  meanBefore: Float
+  meanAfter: Float
+}
+
+"Agreement across a change of version or scanner."
+type AIChangePoint {
+  "version or scanner."
+  dimension: String!
+  from: String!
+  to: String!
+  "The first output of the new version or scanner."
+  at: Time
+  "The mean difference after − before (Welch's t test)."
+  bias: TwoSample!
+  "The variance of the differences after / before (F test)."
+  spread: VarianceTest!
+  "True when the bias or the spread changed at alpha."
+  flagged: Boolean!
+  reason: String!
+}
+
+"Welch's two-sample comparison of means, before and after."
+type TwoSample {
+  nBefore: Int!
+  nAfter: Int!
+  meanBefore: Float
+  meanAfter: Float
+  sdBefore: Float
+  sdAfter: Float
+  "meanAfter − meanBefore, with its 95 % confidence interval."
+  diff: Float
+  ci: Interval!
+  t: Float
+  df: Float
+  p: Float
+}
+
+"The ratio of two variances (after / before) and its F test."
+type VarianceTest {
+  ratio: Float
+  ci: Interval!
+  df1: Float
+  df2: Float
+  p: Float
+}
+
+"How often the tool's values change a clinical category (RECIST 1.1 response, CT steatosis)."
+type AICategoryChange {
+  scheme: String!
+  "How the two categories were formed."
+  rule: String!
+  "Share of assessments whose category differs, with its Wilson interval."
+  changed: Proportion!
+  "Radiologist → tool category counts."
+  confusion: [AICategoryCell!]!
+  byVersion: [AICategoryStratum!]!
+}
+
+"A proportion x / n with its Wilson 95 % score interval (Wilson 1927); null estimate when n is 0."
+type Proportion {
+  x: Int!
+  n: Int!
+  estimate: Float
+  ci: Interval!
+}
+
+type AICategoryCell {
+  reference: String!
+  ai: String!
+  n: Int!
+}
+
+type AICategoryStratum {
+  version: String!
+  changed: Proportion!
+}
+
+"Accuracy of one yes/no call of the tool against one reference standard."
+type AILabel {
+  label: String!
+  "The reference standard, named (the radiologist's read, or a diagnosis coded within a window)."
+  reference: String!
+  "lesion or study."
+  level: String!
+  "The tool's output the call is read from."
+  quantity: String!
+  "Which measures are not defined and why."
+  notes: [String!]!
+  confusion: Confusion!
+  accuracy: DiagnosticAccuracy!
+  byVersion: [AILabelStratum!]!
+}
+
+"A 2×2 table of the tool's call against the reference standard."
+type Confusion {
+  tp: Int!
+  fp: Int!
+  fn: Int!
+  tn: Int!
+}
+
+"Sensitivity, specificity and predictive values, each with its Wilson 95 % interval."
+type DiagnosticAccuracy {
+  sensitivity: Proportion!
+  specificity: Proportion!
+  ppv: Proportion!
+  npv: Proportion!
+  prevalence: Proportion!
+  "Overall agreement (TP + TN) / total."
+  agreement: Proportion!
+}
+
+type AILabelStratum {
+  version: String!
+  confusion: Confusion!
+  accuracy: DiagnosticAccuracy!
+}
+
+type AIExclusion {
+  reason: String!
+  n: Int!
+}
+
+"The options that shaped the figures."
+type AIEvaluationSettings {
+  alpha: Float!
+  minPairs: Int!
+  matchMaxDistanceMm: Float!
+  "Level of every interval (0.95)."
+  confidence: Float!
+}
+
+"""
+One output of the tool with the radiologist's value of the same finding in the same study,
+or a value of either side left unpaired.
+"""
+type AIPair {
+  "Subject id (clinicians, admins) or pseudonym (researchers): the id ` + "`" + `patient` + "`" + ` takes."
+  patientId: ID!
+  "True when the patient's ids and dates are pseudonymised for the caller."
+  pseudonymised: Boolean!
+  "Study Instance UID (or ` + "`" + `date:` + "`" + ` key); a keyed token for researchers."
+  study: String!
+  "Study time (shifted for researchers)."
+  time: Time
+  quantity: String!
+  unit: String
+  version: String
+  site: String
+  scanner: String
+  contrast: String
+  "paired, ai-only or reference-only."
+  status: String!
+  "The pairing rule that paired it."
+  rule: String
+  "Tracking identifier or organ of the finding; a keyed token for researchers."
+  finding: String
+  ai: Float
+  reference: Float
+  "ai − reference."
+  difference: Float
+  "Radiologist readings averaged into reference."
+  references: Int!
+  "The tool's and the radiologist's events: source locator and record key (record key only for researchers)."
+  aiRef: String
+  referenceRef: String
+}
+
+type AIPairConnection {
+  edges: [AIPairEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type AIPairEdge {
+  cursor: String!
+  node: AIPair!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4892,6 +6759,394 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AIAgreement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "n":
+		return ec.fieldContext_AIAgreement_n(ctx, field)
+	case "blandAltman":
+		return ec.fieldContext_AIAgreement_blandAltman(ctx, field)
+	case "icc21":
+		return ec.fieldContext_AIAgreement_icc21(ctx, field)
+	case "icc31":
+		return ec.fieldContext_AIAgreement_icc31(ctx, field)
+	case "errors":
+		return ec.fieldContext_AIAgreement_errors(ctx, field)
+	case "notComputable":
+		return ec.fieldContext_AIAgreement_notComputable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIAgreement", field.Name)
+}
+
+func (ec *executionContext) childFields_AIAlgorithm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "algorithm":
+		return ec.fieldContext_AIAlgorithm_algorithm(ctx, field)
+	case "version":
+		return ec.fieldContext_AIAlgorithm_version(ctx, field)
+	case "outputs":
+		return ec.fieldContext_AIAlgorithm_outputs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIAlgorithm", field.Name)
+}
+
+func (ec *executionContext) childFields_AICategoryCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reference":
+		return ec.fieldContext_AICategoryCell_reference(ctx, field)
+	case "ai":
+		return ec.fieldContext_AICategoryCell_ai(ctx, field)
+	case "n":
+		return ec.fieldContext_AICategoryCell_n(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AICategoryCell", field.Name)
+}
+
+func (ec *executionContext) childFields_AICategoryChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scheme":
+		return ec.fieldContext_AICategoryChange_scheme(ctx, field)
+	case "rule":
+		return ec.fieldContext_AICategoryChange_rule(ctx, field)
+	case "changed":
+		return ec.fieldContext_AICategoryChange_changed(ctx, field)
+	case "confusion":
+		return ec.fieldContext_AICategoryChange_confusion(ctx, field)
+	case "byVersion":
+		return ec.fieldContext_AICategoryChange_byVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AICategoryChange", field.Name)
+}
+
+func (ec *executionContext) childFields_AICategoryStratum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_AICategoryStratum_version(ctx, field)
+	case "changed":
+		return ec.fieldContext_AICategoryStratum_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AICategoryStratum", field.Name)
+}
+
+func (ec *executionContext) childFields_AIChangePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_AIChangePoint_dimension(ctx, field)
+	case "from":
+		return ec.fieldContext_AIChangePoint_from(ctx, field)
+	case "to":
+		return ec.fieldContext_AIChangePoint_to(ctx, field)
+	case "at":
+		return ec.fieldContext_AIChangePoint_at(ctx, field)
+	case "bias":
+		return ec.fieldContext_AIChangePoint_bias(ctx, field)
+	case "spread":
+		return ec.fieldContext_AIChangePoint_spread(ctx, field)
+	case "flagged":
+		return ec.fieldContext_AIChangePoint_flagged(ctx, field)
+	case "reason":
+		return ec.fieldContext_AIChangePoint_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIChangePoint", field.Name)
+}
+
+func (ec *executionContext) childFields_AIDrift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "perYear":
+		return ec.fieldContext_AIDrift_perYear(ctx, field)
+	case "shift":
+		return ec.fieldContext_AIDrift_shift(ctx, field)
+	case "shiftAt":
+		return ec.fieldContext_AIDrift_shiftAt(ctx, field)
+	case "flagged":
+		return ec.fieldContext_AIDrift_flagged(ctx, field)
+	case "coincides":
+		return ec.fieldContext_AIDrift_coincides(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIDrift", field.Name)
+}
+
+func (ec *executionContext) childFields_AIEvaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "algorithm":
+		return ec.fieldContext_AIEvaluation_algorithm(ctx, field)
+	case "version":
+		return ec.fieldContext_AIEvaluation_version(ctx, field)
+	case "reference":
+		return ec.fieldContext_AIEvaluation_reference(ctx, field)
+	case "pairingRules":
+		return ec.fieldContext_AIEvaluation_pairingRules(ctx, field)
+	case "subjects":
+		return ec.fieldContext_AIEvaluation_subjects(ctx, field)
+	case "studies":
+		return ec.fieldContext_AIEvaluation_studies(ctx, field)
+	case "versions":
+		return ec.fieldContext_AIEvaluation_versions(ctx, field)
+	case "quantities":
+		return ec.fieldContext_AIEvaluation_quantities(ctx, field)
+	case "categories":
+		return ec.fieldContext_AIEvaluation_categories(ctx, field)
+	case "labels":
+		return ec.fieldContext_AIEvaluation_labels(ctx, field)
+	case "excluded":
+		return ec.fieldContext_AIEvaluation_excluded(ctx, field)
+	case "settings":
+		return ec.fieldContext_AIEvaluation_settings(ctx, field)
+	case "notes":
+		return ec.fieldContext_AIEvaluation_notes(ctx, field)
+	case "pairs":
+		return ec.fieldContext_AIEvaluation_pairs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIEvaluation", field.Name)
+}
+
+func (ec *executionContext) childFields_AIEvaluationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "alpha":
+		return ec.fieldContext_AIEvaluationSettings_alpha(ctx, field)
+	case "minPairs":
+		return ec.fieldContext_AIEvaluationSettings_minPairs(ctx, field)
+	case "matchMaxDistanceMm":
+		return ec.fieldContext_AIEvaluationSettings_matchMaxDistanceMm(ctx, field)
+	case "confidence":
+		return ec.fieldContext_AIEvaluationSettings_confidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIEvaluationSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_AIExclusion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_AIExclusion_reason(ctx, field)
+	case "n":
+		return ec.fieldContext_AIExclusion_n(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIExclusion", field.Name)
+}
+
+func (ec *executionContext) childFields_AILabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_AILabel_label(ctx, field)
+	case "reference":
+		return ec.fieldContext_AILabel_reference(ctx, field)
+	case "level":
+		return ec.fieldContext_AILabel_level(ctx, field)
+	case "quantity":
+		return ec.fieldContext_AILabel_quantity(ctx, field)
+	case "notes":
+		return ec.fieldContext_AILabel_notes(ctx, field)
+	case "confusion":
+		return ec.fieldContext_AILabel_confusion(ctx, field)
+	case "accuracy":
+		return ec.fieldContext_AILabel_accuracy(ctx, field)
+	case "byVersion":
+		return ec.fieldContext_AILabel_byVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AILabel", field.Name)
+}
+
+func (ec *executionContext) childFields_AILabelStratum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_AILabelStratum_version(ctx, field)
+	case "confusion":
+		return ec.fieldContext_AILabelStratum_confusion(ctx, field)
+	case "accuracy":
+		return ec.fieldContext_AILabelStratum_accuracy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AILabelStratum", field.Name)
+}
+
+func (ec *executionContext) childFields_AIPair(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "patientId":
+		return ec.fieldContext_AIPair_patientId(ctx, field)
+	case "pseudonymised":
+		return ec.fieldContext_AIPair_pseudonymised(ctx, field)
+	case "study":
+		return ec.fieldContext_AIPair_study(ctx, field)
+	case "time":
+		return ec.fieldContext_AIPair_time(ctx, field)
+	case "quantity":
+		return ec.fieldContext_AIPair_quantity(ctx, field)
+	case "unit":
+		return ec.fieldContext_AIPair_unit(ctx, field)
+	case "version":
+		return ec.fieldContext_AIPair_version(ctx, field)
+	case "site":
+		return ec.fieldContext_AIPair_site(ctx, field)
+	case "scanner":
+		return ec.fieldContext_AIPair_scanner(ctx, field)
+	case "contrast":
+		return ec.fieldContext_AIPair_contrast(ctx, field)
+	case "status":
+		return ec.fieldContext_AIPair_status(ctx, field)
+	case "rule":
+		return ec.fieldContext_AIPair_rule(ctx, field)
+	case "finding":
+		return ec.fieldContext_AIPair_finding(ctx, field)
+	case "ai":
+		return ec.fieldContext_AIPair_ai(ctx, field)
+	case "reference":
+		return ec.fieldContext_AIPair_reference(ctx, field)
+	case "difference":
+		return ec.fieldContext_AIPair_difference(ctx, field)
+	case "references":
+		return ec.fieldContext_AIPair_references(ctx, field)
+	case "aiRef":
+		return ec.fieldContext_AIPair_aiRef(ctx, field)
+	case "referenceRef":
+		return ec.fieldContext_AIPair_referenceRef(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIPair", field.Name)
+}
+
+func (ec *executionContext) childFields_AIPairConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AIPairConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AIPairConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AIPairConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIPairConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AIPairEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AIPairEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AIPairEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIPairEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AIPairing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outputs":
+		return ec.fieldContext_AIPairing_outputs(ctx, field)
+	case "paired":
+		return ec.fieldContext_AIPairing_paired(ctx, field)
+	case "aiOnly":
+		return ec.fieldContext_AIPairing_aiOnly(ctx, field)
+	case "referenceOnly":
+		return ec.fieldContext_AIPairing_referenceOnly(ctx, field)
+	case "multiReader":
+		return ec.fieldContext_AIPairing_multiReader(ctx, field)
+	case "byRule":
+		return ec.fieldContext_AIPairing_byRule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIPairing", field.Name)
+}
+
+func (ec *executionContext) childFields_AIPairingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_AIPairingRule_name(ctx, field)
+	case "description":
+		return ec.fieldContext_AIPairingRule_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIPairingRule", field.Name)
+}
+
+func (ec *executionContext) childFields_AIQuantity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quantity":
+		return ec.fieldContext_AIQuantity_quantity(ctx, field)
+	case "unit":
+		return ec.fieldContext_AIQuantity_unit(ctx, field)
+	case "pairing":
+		return ec.fieldContext_AIQuantity_pairing(ctx, field)
+	case "overall":
+		return ec.fieldContext_AIQuantity_overall(ctx, field)
+	case "byVersion":
+		return ec.fieldContext_AIQuantity_byVersion(ctx, field)
+	case "bySite":
+		return ec.fieldContext_AIQuantity_bySite(ctx, field)
+	case "byScanner":
+		return ec.fieldContext_AIQuantity_byScanner(ctx, field)
+	case "byMonth":
+		return ec.fieldContext_AIQuantity_byMonth(ctx, field)
+	case "drift":
+		return ec.fieldContext_AIQuantity_drift(ctx, field)
+	case "changePoints":
+		return ec.fieldContext_AIQuantity_changePoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIQuantity", field.Name)
+}
+
+func (ec *executionContext) childFields_AIRuleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_AIRuleCount_rule(ctx, field)
+	case "n":
+		return ec.fieldContext_AIRuleCount_n(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIRuleCount", field.Name)
+}
+
+func (ec *executionContext) childFields_AIStratum(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_AIStratum_dimension(ctx, field)
+	case "value":
+		return ec.fieldContext_AIStratum_value(ctx, field)
+	case "first":
+		return ec.fieldContext_AIStratum_first(ctx, field)
+	case "last":
+		return ec.fieldContext_AIStratum_last(ctx, field)
+	case "pairing":
+		return ec.fieldContext_AIStratum_pairing(ctx, field)
+	case "agreement":
+		return ec.fieldContext_AIStratum_agreement(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIStratum", field.Name)
+}
+
+func (ec *executionContext) childFields_AIVersionSpan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_AIVersionSpan_version(ctx, field)
+	case "first":
+		return ec.fieldContext_AIVersionSpan_first(ctx, field)
+	case "last":
+		return ec.fieldContext_AIVersionSpan_last(ctx, field)
+	case "outputs":
+		return ec.fieldContext_AIVersionSpan_outputs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AIVersionSpan", field.Name)
+}
+
+func (ec *executionContext) childFields_BlandAltman(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "n":
+		return ec.fieldContext_BlandAltman_n(ctx, field)
+	case "bias":
+		return ec.fieldContext_BlandAltman_bias(ctx, field)
+	case "sd":
+		return ec.fieldContext_BlandAltman_sd(ctx, field)
+	case "multiplier":
+		return ec.fieldContext_BlandAltman_multiplier(ctx, field)
+	case "lower":
+		return ec.fieldContext_BlandAltman_lower(ctx, field)
+	case "upper":
+		return ec.fieldContext_BlandAltman_upper(ctx, field)
+	case "biasCI":
+		return ec.fieldContext_BlandAltman_biasCI(ctx, field)
+	case "lowerCI":
+		return ec.fieldContext_BlandAltman_lowerCI(ctx, field)
+	case "upperCI":
+		return ec.fieldContext_BlandAltman_upperCI(ctx, field)
+	case "meanAI":
+		return ec.fieldContext_BlandAltman_meanAI(ctx, field)
+	case "meanReference":
+		return ec.fieldContext_BlandAltman_meanReference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BlandAltman", field.Name)
+}
 
 func (ec *executionContext) childFields_CTLiver(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -4989,6 +7244,38 @@ func (ec *executionContext) childFields_CancerEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CancerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Confusion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tp":
+		return ec.fieldContext_Confusion_tp(ctx, field)
+	case "fp":
+		return ec.fieldContext_Confusion_fp(ctx, field)
+	case "fn":
+		return ec.fieldContext_Confusion_fn(ctx, field)
+	case "tn":
+		return ec.fieldContext_Confusion_tn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Confusion", field.Name)
+}
+
+func (ec *executionContext) childFields_DiagnosticAccuracy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sensitivity":
+		return ec.fieldContext_DiagnosticAccuracy_sensitivity(ctx, field)
+	case "specificity":
+		return ec.fieldContext_DiagnosticAccuracy_specificity(ctx, field)
+	case "ppv":
+		return ec.fieldContext_DiagnosticAccuracy_ppv(ctx, field)
+	case "npv":
+		return ec.fieldContext_DiagnosticAccuracy_npv(ctx, field)
+	case "prevalence":
+		return ec.fieldContext_DiagnosticAccuracy_prevalence(ctx, field)
+	case "agreement":
+		return ec.fieldContext_DiagnosticAccuracy_agreement(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiagnosticAccuracy", field.Name)
+}
+
 func (ec *executionContext) childFields_Encounter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -5001,6 +7288,22 @@ func (ec *executionContext) childFields_Encounter(ctx context.Context, field gra
 		return ec.fieldContext_Encounter_eventRef(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Encounter", field.Name)
+}
+
+func (ec *executionContext) childFields_ErrorSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "n":
+		return ec.fieldContext_ErrorSummary_n(ctx, field)
+	case "mae":
+		return ec.fieldContext_ErrorSummary_mae(ctx, field)
+	case "rmse":
+		return ec.fieldContext_ErrorSummary_rmse(ctx, field)
+	case "mre":
+		return ec.fieldContext_ErrorSummary_mre(ctx, field)
+	case "relativeN":
+		return ec.fieldContext_ErrorSummary_relativeN(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErrorSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5095,6 +7398,24 @@ func (ec *executionContext) childFields_GenotypeCall(ctx context.Context, field 
 		return ec.fieldContext_GenotypeCall_eventRef(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GenotypeCall", field.Name)
+}
+
+func (ec *executionContext) childFields_ICC(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ICC_value(ctx, field)
+	case "ci":
+		return ec.fieldContext_ICC_ci(ctx, field)
+	case "f":
+		return ec.fieldContext_ICC_f(ctx, field)
+	case "df1":
+		return ec.fieldContext_ICC_df1(ctx, field)
+	case "df2":
+		return ec.fieldContext_ICC_df2(ctx, field)
+	case "p":
+		return ec.fieldContext_ICC_p(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ICC", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5275,6 +7596,16 @@ func (ec *executionContext) childFields_ImagingStudyEdge(ctx context.Context, fi
 		return ec.fieldContext_ImagingStudyEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImagingStudyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Interval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lower":
+		return ec.fieldContext_Interval_lower(ctx, field)
+	case "upper":
+		return ec.fieldContext_Interval_upper(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Interval", field.Name)
 }
 
 func (ec *executionContext) childFields_LabPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5499,6 +7830,22 @@ func (ec *executionContext) childFields_LungCTEdge(ctx context.Context, field gr
 		return ec.fieldContext_LungCTEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LungCTEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeanShift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "n":
+		return ec.fieldContext_MeanShift_n(ctx, field)
+	case "statistic":
+		return ec.fieldContext_MeanShift_statistic(ctx, field)
+	case "p":
+		return ec.fieldContext_MeanShift_p(ctx, field)
+	case "meanBefore":
+		return ec.fieldContext_MeanShift_meanBefore(ctx, field)
+	case "meanAfter":
+		return ec.fieldContext_MeanShift_meanAfter(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeanShift", field.Name)
 }
 
 func (ec *executionContext) childFields_Measure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5731,6 +8078,20 @@ func (ec *executionContext) childFields_PneumoniaOutcomes(ctx context.Context, f
 		return ec.fieldContext_PneumoniaOutcomes_deathTime(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PneumoniaOutcomes", field.Name)
+}
+
+func (ec *executionContext) childFields_Proportion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "x":
+		return ec.fieldContext_Proportion_x(ctx, field)
+	case "n":
+		return ec.fieldContext_Proportion_n(ctx, field)
+	case "estimate":
+		return ec.fieldContext_Proportion_estimate(ctx, field)
+	case "ci":
+		return ec.fieldContext_Proportion_ci(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Proportion", field.Name)
 }
 
 func (ec *executionContext) childFields_Provenance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5967,6 +8328,28 @@ func (ec *executionContext) childFields_ScoreSeriesEdge(ctx context.Context, fie
 		return ec.fieldContext_ScoreSeriesEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScoreSeriesEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Slope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "n":
+		return ec.fieldContext_Slope_n(ctx, field)
+	case "slope":
+		return ec.fieldContext_Slope_slope(ctx, field)
+	case "intercept":
+		return ec.fieldContext_Slope_intercept(ctx, field)
+	case "se":
+		return ec.fieldContext_Slope_se(ctx, field)
+	case "ci":
+		return ec.fieldContext_Slope_ci(ctx, field)
+	case "t":
+		return ec.fieldContext_Slope_t(ctx, field)
+	case "p":
+		return ec.fieldContext_Slope_p(ctx, field)
+	case "r2":
+		return ec.fieldContext_Slope_r2(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Slope", field.Name)
 }
 
 func (ec *executionContext) childFields_TherapyLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6225,6 +8608,34 @@ func (ec *executionContext) childFields_TumorMarkerEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type TumorMarkerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TwoSample(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nBefore":
+		return ec.fieldContext_TwoSample_nBefore(ctx, field)
+	case "nAfter":
+		return ec.fieldContext_TwoSample_nAfter(ctx, field)
+	case "meanBefore":
+		return ec.fieldContext_TwoSample_meanBefore(ctx, field)
+	case "meanAfter":
+		return ec.fieldContext_TwoSample_meanAfter(ctx, field)
+	case "sdBefore":
+		return ec.fieldContext_TwoSample_sdBefore(ctx, field)
+	case "sdAfter":
+		return ec.fieldContext_TwoSample_sdAfter(ctx, field)
+	case "diff":
+		return ec.fieldContext_TwoSample_diff(ctx, field)
+	case "ci":
+		return ec.fieldContext_TwoSample_ci(ctx, field)
+	case "t":
+		return ec.fieldContext_TwoSample_t(ctx, field)
+	case "df":
+		return ec.fieldContext_TwoSample_df(ctx, field)
+	case "p":
+		return ec.fieldContext_TwoSample_p(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwoSample", field.Name)
+}
+
 func (ec *executionContext) childFields_UsedMeasurement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "lesionId":
@@ -6245,6 +8656,22 @@ func (ec *executionContext) childFields_UsedMeasurement(ctx context.Context, fie
 		return ec.fieldContext_UsedMeasurement_eventRef(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UsedMeasurement", field.Name)
+}
+
+func (ec *executionContext) childFields_VarianceTest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ratio":
+		return ec.fieldContext_VarianceTest_ratio(ctx, field)
+	case "ci":
+		return ec.fieldContext_VarianceTest_ci(ctx, field)
+	case "df1":
+		return ec.fieldContext_VarianceTest_df1(ctx, field)
+	case "df2":
+		return ec.fieldContext_VarianceTest_df2(ctx, field)
+	case "p":
+		return ec.fieldContext_VarianceTest_p(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VarianceTest", field.Name)
 }
 
 func (ec *executionContext) childFields_Variant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6450,6 +8877,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_AIEvaluation_pairs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "quantity",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["quantity"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
 
 func (ec *executionContext) field_ImagingStudy_features_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -7123,6 +9588,76 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_aiEvaluation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "algorithm",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["algorithm"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "knownBy",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["knownBy"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "alpha",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alpha"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "minPairs",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minPairs"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_patientByIdentifier_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7360,6 +9895,3340 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AIAgreement_n(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIAgreement", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIAgreement_blandAltman(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_blandAltman(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BlandAltman(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlandAltman) graphql.Marshaler {
+			return ec.marshalOBlandAltman2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐBlandAltman(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_blandAltman(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIAgreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlandAltman(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIAgreement_icc21(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_icc21(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Icc21(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ICC) graphql.Marshaler {
+			return ec.marshalOICC2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐICC(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_icc21(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIAgreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ICC(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIAgreement_icc31(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_icc31(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Icc31(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ICC) graphql.Marshaler {
+			return ec.marshalOICC2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐICC(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_icc31(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIAgreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ICC(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIAgreement_errors(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErrorSummary) graphql.Marshaler {
+			return ec.marshalOErrorSummary2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐErrorSummary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIAgreement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErrorSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIAgreement_notComputable(ctx context.Context, field graphql.CollectedField, obj *model.AIAgreement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAgreement_notComputable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotComputable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIAgreement_notComputable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIAgreement", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIAlgorithm_algorithm(ctx context.Context, field graphql.CollectedField, obj *model.AIAlgorithm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAlgorithm_algorithm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Algorithm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIAlgorithm_algorithm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIAlgorithm", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIAlgorithm_version(ctx context.Context, field graphql.CollectedField, obj *model.AIAlgorithm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAlgorithm_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIAlgorithm_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIAlgorithm", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIAlgorithm_outputs(ctx context.Context, field graphql.CollectedField, obj *model.AIAlgorithm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIAlgorithm_outputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outputs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIAlgorithm_outputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIAlgorithm", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AICategoryCell_reference(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryCell_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryCell_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _AICategoryCell_ai(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryCell_ai(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ai, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryCell_ai(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _AICategoryCell_n(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryCell_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryCell_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AICategoryChange_scheme(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryChange_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryChange_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryChange", field, true, false, "String")
+}
+
+func (ec *executionContext) _AICategoryChange_rule(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryChange_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryChange_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryChange", field, true, false, "String")
+}
+
+func (ec *executionContext) _AICategoryChange_changed(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryChange_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryChange_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AICategoryChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AICategoryChange_confusion(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryChange_confusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confusion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AICategoryCell) graphql.Marshaler {
+			return ec.marshalNAICategoryCell2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryChange_confusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AICategoryChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AICategoryCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AICategoryChange_byVersion(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryChange_byVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByVersion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AICategoryStratum) graphql.Marshaler {
+			return ec.marshalNAICategoryStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryChange_byVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AICategoryChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AICategoryStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AICategoryStratum_version(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryStratum_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryStratum_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AICategoryStratum", field, false, false, "String")
+}
+
+func (ec *executionContext) _AICategoryStratum_changed(ctx context.Context, field graphql.CollectedField, obj *model.AICategoryStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AICategoryStratum_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AICategoryStratum_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AICategoryStratum",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIChangePoint_dimension(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIChangePoint_from(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIChangePoint_to(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIChangePoint_at(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "Time")
+}
+
+func (ec *executionContext) _AIChangePoint_bias(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_bias(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bias(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TwoSample) graphql.Marshaler {
+			return ec.marshalNTwoSample2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTwoSample(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_bias(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIChangePoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwoSample(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIChangePoint_spread(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_spread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spread(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VarianceTest) graphql.Marshaler {
+			return ec.marshalNVarianceTest2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐVarianceTest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_spread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIChangePoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VarianceTest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIChangePoint_flagged(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_flagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flagged(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_flagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _AIChangePoint_reason(ctx context.Context, field graphql.CollectedField, obj *model.AIChangePoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIChangePoint_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIChangePoint_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIChangePoint", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIDrift_perYear(ctx context.Context, field graphql.CollectedField, obj *model.AIDrift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIDrift_perYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerYear(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Slope) graphql.Marshaler {
+			return ec.marshalNSlope2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐSlope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIDrift_perYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIDrift",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Slope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIDrift_shift(ctx context.Context, field graphql.CollectedField, obj *model.AIDrift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIDrift_shift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shift(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MeanShift) graphql.Marshaler {
+			return ec.marshalOMeanShift2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeanShift(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIDrift_shift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIDrift",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeanShift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIDrift_shiftAt(ctx context.Context, field graphql.CollectedField, obj *model.AIDrift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIDrift_shiftAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShiftAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIDrift_shiftAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIDrift", field, true, false, "Time")
+}
+
+func (ec *executionContext) _AIDrift_flagged(ctx context.Context, field graphql.CollectedField, obj *model.AIDrift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIDrift_flagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flagged(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIDrift_flagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIDrift", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _AIDrift_coincides(ctx context.Context, field graphql.CollectedField, obj *model.AIDrift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIDrift_coincides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coincides(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIDrift_coincides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIDrift", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIEvaluation_algorithm(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_algorithm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Algorithm(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_algorithm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIEvaluation_version(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIEvaluation_reference(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIEvaluation_pairingRules(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_pairingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PairingRules(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIPairingRule) graphql.Marshaler {
+			return ec.marshalNAIPairingRule2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairingRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_pairingRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPairingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_subjects(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subjects(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIEvaluation_studies(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_studies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Studies(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_studies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIEvaluation_versions(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIVersionSpan) graphql.Marshaler {
+			return ec.marshalNAIVersionSpan2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIVersionSpanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIVersionSpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_quantities(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_quantities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantities(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIQuantity) graphql.Marshaler {
+			return ec.marshalNAIQuantity2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIQuantityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_quantities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIQuantity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_categories(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AICategoryChange) graphql.Marshaler {
+			return ec.marshalNAICategoryChange2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AICategoryChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_labels(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AILabel) graphql.Marshaler {
+			return ec.marshalNAILabel2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AILabel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_excluded(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_excluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Excluded(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIExclusion) graphql.Marshaler {
+			return ec.marshalNAIExclusion2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIExclusionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_excluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIExclusion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_settings(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIEvaluationSettings) graphql.Marshaler {
+			return ec.marshalNAIEvaluationSettings2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIEvaluationSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIEvaluationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluation_notes(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluation", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIEvaluation_pairs(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluation_pairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AIEvaluation().Pairs(ctx, obj, fc.Args["quantity"].(*string), fc.Args["status"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.AIPair]) graphql.Marshaler {
+			return ec.marshalNAIPairConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluation_pairs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIEvaluation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPairConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AIEvaluation_pairs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIEvaluationSettings_alpha(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluationSettings_alpha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alpha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluationSettings_alpha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluationSettings", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AIEvaluationSettings_minPairs(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluationSettings_minPairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinPairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluationSettings_minPairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIEvaluationSettings_matchMaxDistanceMm(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluationSettings_matchMaxDistanceMm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchMaxDistanceMm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluationSettings_matchMaxDistanceMm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluationSettings", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AIEvaluationSettings_confidence(ctx context.Context, field graphql.CollectedField, obj *model.AIEvaluationSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIEvaluationSettings_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIEvaluationSettings_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIEvaluationSettings", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AIExclusion_reason(ctx context.Context, field graphql.CollectedField, obj *model.AIExclusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIExclusion_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIExclusion_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIExclusion", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIExclusion_n(ctx context.Context, field graphql.CollectedField, obj *model.AIExclusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIExclusion_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIExclusion_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIExclusion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AILabel_label(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabel", field, true, false, "String")
+}
+
+func (ec *executionContext) _AILabel_reference(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabel", field, true, false, "String")
+}
+
+func (ec *executionContext) _AILabel_level(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabel", field, true, false, "String")
+}
+
+func (ec *executionContext) _AILabel_quantity(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabel", field, true, false, "String")
+}
+
+func (ec *executionContext) _AILabel_notes(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabel", field, true, false, "String")
+}
+
+func (ec *executionContext) _AILabel_confusion(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_confusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confusion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Confusion) graphql.Marshaler {
+			return ec.marshalNConfusion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConfusion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_confusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AILabel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Confusion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AILabel_accuracy(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_accuracy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accuracy(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiagnosticAccuracy) graphql.Marshaler {
+			return ec.marshalNDiagnosticAccuracy2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐDiagnosticAccuracy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_accuracy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AILabel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiagnosticAccuracy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AILabel_byVersion(ctx context.Context, field graphql.CollectedField, obj *model.AILabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabel_byVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByVersion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AILabelStratum) graphql.Marshaler {
+			return ec.marshalNAILabelStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabel_byVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AILabel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AILabelStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AILabelStratum_version(ctx context.Context, field graphql.CollectedField, obj *model.AILabelStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabelStratum_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabelStratum_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AILabelStratum", field, false, false, "String")
+}
+
+func (ec *executionContext) _AILabelStratum_confusion(ctx context.Context, field graphql.CollectedField, obj *model.AILabelStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabelStratum_confusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confusion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Confusion) graphql.Marshaler {
+			return ec.marshalNConfusion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConfusion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabelStratum_confusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AILabelStratum",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Confusion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AILabelStratum_accuracy(ctx context.Context, field graphql.CollectedField, obj *model.AILabelStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AILabelStratum_accuracy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accuracy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiagnosticAccuracy) graphql.Marshaler {
+			return ec.marshalNDiagnosticAccuracy2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐDiagnosticAccuracy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AILabelStratum_accuracy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AILabelStratum",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiagnosticAccuracy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIPair_patientId(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_patientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_patientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "ID")
+}
+
+func (ec *executionContext) _AIPair_pseudonymised(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_pseudonymised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pseudonymised(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_pseudonymised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _AIPair_study(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_study(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Study(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_study(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_time(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Time")
+}
+
+func (ec *executionContext) _AIPair_quantity(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_unit(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_version(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_site(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_site(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Site(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_scanner(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_scanner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scanner(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_scanner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_contrast(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_contrast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contrast(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_contrast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_status(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_rule(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_finding(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_finding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Finding(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_finding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_ai(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_ai(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ai(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_ai(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Float")
+}
+
+func (ec *executionContext) _AIPair_reference(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Float")
+}
+
+func (ec *executionContext) _AIPair_difference(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_difference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Difference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_difference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Float")
+}
+
+func (ec *executionContext) _AIPair_references(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_references(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.References(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_references(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPair_aiRef(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_aiRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AiRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_aiRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPair_referenceRef(ctx context.Context, field graphql.CollectedField, obj *model.AIPair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPair_referenceRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceRef(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIPair_referenceRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPair", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPairConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.AIPair]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*model.AIPair]) graphql.Marshaler {
+			return ec.marshalNAIPairEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIPairConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPairEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIPairConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.AIPair]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIPairConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIPairConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Conn[*model.AIPair]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.AIPair]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairEdge", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIPairEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*model.AIPair]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIPair) graphql.Marshaler {
+			return ec.marshalNAIPair2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPair(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIPairEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPair(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIPairing_outputs(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_outputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outputs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_outputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairing", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairing_paired(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_paired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paired(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_paired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairing", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairing_aiOnly(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_aiOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AiOnly(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_aiOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairing", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairing_referenceOnly(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_referenceOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceOnly(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_referenceOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairing", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairing_multiReader(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_multiReader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiReader(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_multiReader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairing", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AIPairing_byRule(ctx context.Context, field graphql.CollectedField, obj *model.AIPairing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairing_byRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByRule(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIRuleCount) graphql.Marshaler {
+			return ec.marshalNAIRuleCount2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIRuleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairing_byRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIPairing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIRuleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIPairingRule_name(ctx context.Context, field graphql.CollectedField, obj *model.AIPairingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairingRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairingRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIPairingRule_description(ctx context.Context, field graphql.CollectedField, obj *model.AIPairingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIPairingRule_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIPairingRule_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIPairingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIQuantity_quantity(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuantity", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIQuantity_unit(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIQuantity", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIQuantity_pairing(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_pairing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pairing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIPairing) graphql.Marshaler {
+			return ec.marshalNAIPairing2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_pairing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPairing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_overall(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIAgreement) graphql.Marshaler {
+			return ec.marshalNAIAgreement2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAgreement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIAgreement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_byVersion(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_byVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByVersion(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIStratum) graphql.Marshaler {
+			return ec.marshalNAIStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_byVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_bySite(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_bySite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySite(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIStratum) graphql.Marshaler {
+			return ec.marshalNAIStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_bySite(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_byScanner(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_byScanner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByScanner(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIStratum) graphql.Marshaler {
+			return ec.marshalNAIStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_byScanner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_byMonth(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_byMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByMonth(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIStratum) graphql.Marshaler {
+			return ec.marshalNAIStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_byMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIStratum(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_drift(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_drift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Drift(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIDrift) graphql.Marshaler {
+			return ec.marshalOAIDrift2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIDrift(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_drift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIDrift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIQuantity_changePoints(ctx context.Context, field graphql.CollectedField, obj *model.AIQuantity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIQuantity_changePoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePoints(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIChangePoint) graphql.Marshaler {
+			return ec.marshalNAIChangePoint2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIChangePointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIQuantity_changePoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIQuantity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIChangePoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIRuleCount_rule(ctx context.Context, field graphql.CollectedField, obj *model.AIRuleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIRuleCount_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIRuleCount_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIRuleCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIRuleCount_n(ctx context.Context, field graphql.CollectedField, obj *model.AIRuleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIRuleCount_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIRuleCount_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIRuleCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AIStratum_dimension(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIStratum", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIStratum_value(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIStratum", field, true, false, "String")
+}
+
+func (ec *executionContext) _AIStratum_first(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIStratum", field, true, false, "Time")
+}
+
+func (ec *executionContext) _AIStratum_last(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIStratum", field, true, false, "Time")
+}
+
+func (ec *executionContext) _AIStratum_pairing(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_pairing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pairing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIPairing) graphql.Marshaler {
+			return ec.marshalNAIPairing2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_pairing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIStratum",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIPairing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIStratum_agreement(ctx context.Context, field graphql.CollectedField, obj *model.AIStratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIStratum_agreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agreement(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIAgreement) graphql.Marshaler {
+			return ec.marshalNAIAgreement2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAgreement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIStratum_agreement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIStratum",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIAgreement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIVersionSpan_version(ctx context.Context, field graphql.CollectedField, obj *model.AIVersionSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIVersionSpan_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIVersionSpan_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIVersionSpan", field, false, false, "String")
+}
+
+func (ec *executionContext) _AIVersionSpan_first(ctx context.Context, field graphql.CollectedField, obj *model.AIVersionSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIVersionSpan_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIVersionSpan_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIVersionSpan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AIVersionSpan_last(ctx context.Context, field graphql.CollectedField, obj *model.AIVersionSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIVersionSpan_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AIVersionSpan_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIVersionSpan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AIVersionSpan_outputs(ctx context.Context, field graphql.CollectedField, obj *model.AIVersionSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AIVersionSpan_outputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outputs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AIVersionSpan_outputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AIVersionSpan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BlandAltman_n(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Int")
+}
+
+func (ec *executionContext) _BlandAltman_bias(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_bias(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bias(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_bias(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_sd(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_sd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sd(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_sd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_multiplier(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_multiplier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Multiplier(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_multiplier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_lower(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_lower(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_lower(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_upper(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_upper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_biasCI(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_biasCI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BiasCI(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_biasCI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlandAltman",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlandAltman_lowerCI(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_lowerCI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowerCI(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_lowerCI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlandAltman",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlandAltman_upperCI(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_upperCI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpperCI(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_upperCI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlandAltman",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlandAltman_meanAI(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_meanAI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanAI(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_meanAI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
+
+func (ec *executionContext) _BlandAltman_meanReference(ctx context.Context, field graphql.CollectedField, obj *model.BlandAltman) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlandAltman_meanReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanReference(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BlandAltman_meanReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlandAltman", field, true, false, "Float")
+}
 
 func (ec *executionContext) _CTLiver_time(ctx context.Context, field graphql.CollectedField, obj *model.CTLiver) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -8114,6 +13983,290 @@ func (ec *executionContext) fieldContext_CancerEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Confusion_tp(ctx context.Context, field graphql.CollectedField, obj *model.Confusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Confusion_tp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tp(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Confusion_tp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Confusion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Confusion_fp(ctx context.Context, field graphql.CollectedField, obj *model.Confusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Confusion_fp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fp(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Confusion_fp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Confusion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Confusion_fn(ctx context.Context, field graphql.CollectedField, obj *model.Confusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Confusion_fn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fn(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Confusion_fn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Confusion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Confusion_tn(ctx context.Context, field graphql.CollectedField, obj *model.Confusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Confusion_tn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tn(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Confusion_tn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Confusion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_sensitivity(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_sensitivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sensitivity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_sensitivity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_specificity(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_specificity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Specificity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_specificity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_ppv(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_ppv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ppv(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_ppv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_npv(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_npv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Npv(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_npv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_prevalence(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_prevalence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prevalence(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_prevalence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiagnosticAccuracy_agreement(ctx context.Context, field graphql.CollectedField, obj *model.DiagnosticAccuracy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiagnosticAccuracy_agreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agreement(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+			return ec.marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiagnosticAccuracy_agreement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiagnosticAccuracy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Proportion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Encounter_code(ctx context.Context, field graphql.CollectedField, obj *model.Encounter) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8204,6 +14357,121 @@ func (ec *executionContext) _Encounter_eventRef(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Encounter_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Encounter", field, true, false, "String")
+}
+
+func (ec *executionContext) _ErrorSummary_n(ctx context.Context, field graphql.CollectedField, obj *model.ErrorSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErrorSummary_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErrorSummary_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErrorSummary", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ErrorSummary_mae(ctx context.Context, field graphql.CollectedField, obj *model.ErrorSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErrorSummary_mae(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mae(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErrorSummary_mae(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErrorSummary", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ErrorSummary_rmse(ctx context.Context, field graphql.CollectedField, obj *model.ErrorSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErrorSummary_rmse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rmse(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErrorSummary_rmse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErrorSummary", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ErrorSummary_mre(ctx context.Context, field graphql.CollectedField, obj *model.ErrorSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErrorSummary_mre(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mre(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErrorSummary_mre(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErrorSummary", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ErrorSummary_relativeN(ctx context.Context, field graphql.CollectedField, obj *model.ErrorSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErrorSummary_relativeN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelativeN(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErrorSummary_relativeN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErrorSummary", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Event_time(ctx context.Context, field graphql.CollectedField, obj *model.Event) (ret graphql.Marshaler) {
@@ -8976,6 +15244,153 @@ func (ec *executionContext) _GenotypeCall_eventRef(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_GenotypeCall_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GenotypeCall", field, true, false, "String")
+}
+
+func (ec *executionContext) _ICC_value(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ICC", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ICC_ci(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ICC",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ICC_f(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_f(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.F(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_f(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ICC", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ICC_df1(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_df1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Df1(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_df1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ICC", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ICC_df2(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_df2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Df2(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_df2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ICC", field, true, false, "Float")
+}
+
+func (ec *executionContext) _ICC_p(ctx context.Context, field graphql.CollectedField, obj *model.ICC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ICC_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ICC_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ICC", field, true, false, "Float")
 }
 
 func (ec *executionContext) _Identifier_system(ctx context.Context, field graphql.CollectedField, obj *model.Identifier) (ret graphql.Marshaler) {
@@ -10389,6 +16804,52 @@ func (ec *executionContext) fieldContext_ImagingStudyEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Interval_lower(ctx context.Context, field graphql.CollectedField, obj *model.Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interval_lower(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interval_lower(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interval", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Interval_upper(ctx context.Context, field graphql.CollectedField, obj *model.Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interval_upper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interval_upper(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interval", field, true, false, "Float")
 }
 
 func (ec *executionContext) _LabPoint_time(ctx context.Context, field graphql.CollectedField, obj *model.LabPoint) (ret graphql.Marshaler) {
@@ -12227,6 +18688,121 @@ func (ec *executionContext) fieldContext_LungCTEdge_node(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MeanShift_n(ctx context.Context, field graphql.CollectedField, obj *model.MeanShift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeanShift_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeanShift_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeanShift", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MeanShift_statistic(ctx context.Context, field graphql.CollectedField, obj *model.MeanShift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeanShift_statistic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statistic(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeanShift_statistic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeanShift", field, true, false, "Float")
+}
+
+func (ec *executionContext) _MeanShift_p(ctx context.Context, field graphql.CollectedField, obj *model.MeanShift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeanShift_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeanShift_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeanShift", field, true, false, "Float")
+}
+
+func (ec *executionContext) _MeanShift_meanBefore(ctx context.Context, field graphql.CollectedField, obj *model.MeanShift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeanShift_meanBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanBefore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeanShift_meanBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeanShift", field, true, false, "Float")
+}
+
+func (ec *executionContext) _MeanShift_meanAfter(ctx context.Context, field graphql.CollectedField, obj *model.MeanShift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeanShift_meanAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanAfter(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeanShift_meanAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeanShift", field, true, false, "Float")
 }
 
 func (ec *executionContext) _Measure_time(ctx context.Context, field graphql.CollectedField, obj *model.Measure) (ret graphql.Marshaler) {
@@ -14336,6 +20912,107 @@ func (ec *executionContext) fieldContext_PneumoniaOutcomes_deathTime(_ context.C
 	return graphql.NewScalarFieldContext("PneumoniaOutcomes", field, true, false, "Time")
 }
 
+func (ec *executionContext) _Proportion_x(ctx context.Context, field graphql.CollectedField, obj *model.Proportion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proportion_x(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.X(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proportion_x(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proportion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Proportion_n(ctx context.Context, field graphql.CollectedField, obj *model.Proportion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proportion_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proportion_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proportion", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Proportion_estimate(ctx context.Context, field graphql.CollectedField, obj *model.Proportion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proportion_estimate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Estimate(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Proportion_estimate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Proportion", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Proportion_ci(ctx context.Context, field graphql.CollectedField, obj *model.Proportion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Proportion_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Proportion_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Proportion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Provenance_source(ctx context.Context, field graphql.CollectedField, obj *model.Provenance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14565,6 +21242,82 @@ func (ec *executionContext) fieldContext_Query_patients(ctx context.Context, fie
 	if fc.Args, err = ec.field_Query_patients_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aiEvaluation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aiEvaluation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AiEvaluation(ctx, fc.Args["algorithm"].(string), fc.Args["version"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["asOf"].(*time.Time), fc.Args["knownBy"].(*time.Time), fc.Args["alpha"].(*float64), fc.Args["minPairs"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AIEvaluation) graphql.Marshaler {
+			return ec.marshalNAIEvaluation2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIEvaluation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aiEvaluation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIEvaluation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_aiEvaluation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aiAlgorithms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aiAlgorithms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AiAlgorithms(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AIAlgorithm) graphql.Marshaler {
+			return ec.marshalNAIAlgorithm2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAlgorithmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aiAlgorithms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AIAlgorithm(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -16379,6 +23132,199 @@ func (ec *executionContext) fieldContext_ScoreSeriesEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Slope_n(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Slope_slope(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_slope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slope(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_slope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Slope_intercept(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_intercept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intercept(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_intercept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Slope_se(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_se(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Se(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_se(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Slope_ci(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Slope",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Slope_t(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_t(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.T(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_t(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Slope_p(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Slope_r2(ctx context.Context, field graphql.CollectedField, obj *model.Slope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Slope_r2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.R2(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Slope_r2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Slope", field, true, false, "Float")
 }
 
 func (ec *executionContext) _TherapyLine_number(ctx context.Context, field graphql.CollectedField, obj *model.TherapyLine) (ret graphql.Marshaler) {
@@ -18440,6 +25386,268 @@ func (ec *executionContext) fieldContext_TumorMarkerEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _TwoSample_nBefore(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_nBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NBefore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_nBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TwoSample_nAfter(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_nAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NAfter(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_nAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TwoSample_meanBefore(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_meanBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanBefore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_meanBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_meanAfter(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_meanAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanAfter(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_meanAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_sdBefore(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_sdBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SdBefore(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_sdBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_sdAfter(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_sdAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SdAfter(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_sdAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_diff(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_diff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Diff(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_diff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_ci(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TwoSample",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TwoSample_t(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_t(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.T(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_t(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_df(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_df(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Df(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_df(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
+func (ec *executionContext) _TwoSample_p(ctx context.Context, field graphql.CollectedField, obj *model.TwoSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoSample_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TwoSample_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoSample", field, true, false, "Float")
+}
+
 func (ec *executionContext) _UsedMeasurement_lesionId(ctx context.Context, field graphql.CollectedField, obj *model.UsedMeasurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18622,6 +25830,130 @@ func (ec *executionContext) _UsedMeasurement_eventRef(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_UsedMeasurement_eventRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsedMeasurement", field, true, false, "String")
+}
+
+func (ec *executionContext) _VarianceTest_ratio(ctx context.Context, field graphql.CollectedField, obj *model.VarianceTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VarianceTest_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VarianceTest_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VarianceTest", field, true, false, "Float")
+}
+
+func (ec *executionContext) _VarianceTest_ci(ctx context.Context, field graphql.CollectedField, obj *model.VarianceTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VarianceTest_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VarianceTest_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VarianceTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VarianceTest_df1(ctx context.Context, field graphql.CollectedField, obj *model.VarianceTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VarianceTest_df1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Df1(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VarianceTest_df1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VarianceTest", field, true, false, "Float")
+}
+
+func (ec *executionContext) _VarianceTest_df2(ctx context.Context, field graphql.CollectedField, obj *model.VarianceTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VarianceTest_df2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Df2(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VarianceTest_df2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VarianceTest", field, true, false, "Float")
+}
+
+func (ec *executionContext) _VarianceTest_p(ctx context.Context, field graphql.CollectedField, obj *model.VarianceTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VarianceTest_p(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VarianceTest_p(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VarianceTest", field, true, false, "Float")
 }
 
 func (ec *executionContext) _Variant_gene(ctx context.Context, field graphql.CollectedField, obj *model.Variant) (ret graphql.Marshaler) {
@@ -20552,6 +27884,1264 @@ func UnmarshalPatientFilter(ctx context.Context, raw any) (model.PatientFilter, 
 
 // region    **************************** object.gotpl ****************************
 
+var aIAgreementImplementors = []string{"AIAgreement"}
+
+func (ec *executionContext) _AIAgreement(ctx context.Context, sel ast.SelectionSet, obj *model.AIAgreement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIAgreementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIAgreement")
+		case "n":
+			out.Values[i] = ec._AIAgreement_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blandAltman":
+			out.Values[i] = ec._AIAgreement_blandAltman(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "icc21":
+			out.Values[i] = ec._AIAgreement_icc21(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "icc31":
+			out.Values[i] = ec._AIAgreement_icc31(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._AIAgreement_errors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "notComputable":
+			out.Values[i] = ec._AIAgreement_notComputable(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIAlgorithmImplementors = []string{"AIAlgorithm"}
+
+func (ec *executionContext) _AIAlgorithm(ctx context.Context, sel ast.SelectionSet, obj *model.AIAlgorithm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIAlgorithmImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIAlgorithm")
+		case "algorithm":
+			out.Values[i] = ec._AIAlgorithm_algorithm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._AIAlgorithm_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outputs":
+			out.Values[i] = ec._AIAlgorithm_outputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aICategoryCellImplementors = []string{"AICategoryCell"}
+
+func (ec *executionContext) _AICategoryCell(ctx context.Context, sel ast.SelectionSet, obj *model.AICategoryCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aICategoryCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AICategoryCell")
+		case "reference":
+			out.Values[i] = ec._AICategoryCell_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ai":
+			out.Values[i] = ec._AICategoryCell_ai(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._AICategoryCell_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aICategoryChangeImplementors = []string{"AICategoryChange"}
+
+func (ec *executionContext) _AICategoryChange(ctx context.Context, sel ast.SelectionSet, obj *model.AICategoryChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aICategoryChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AICategoryChange")
+		case "scheme":
+			out.Values[i] = ec._AICategoryChange_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._AICategoryChange_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._AICategoryChange_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confusion":
+			out.Values[i] = ec._AICategoryChange_confusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byVersion":
+			out.Values[i] = ec._AICategoryChange_byVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aICategoryStratumImplementors = []string{"AICategoryStratum"}
+
+func (ec *executionContext) _AICategoryStratum(ctx context.Context, sel ast.SelectionSet, obj *model.AICategoryStratum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aICategoryStratumImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AICategoryStratum")
+		case "version":
+			out.Values[i] = ec._AICategoryStratum_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._AICategoryStratum_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIChangePointImplementors = []string{"AIChangePoint"}
+
+func (ec *executionContext) _AIChangePoint(ctx context.Context, sel ast.SelectionSet, obj *model.AIChangePoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIChangePointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIChangePoint")
+		case "dimension":
+			out.Values[i] = ec._AIChangePoint_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._AIChangePoint_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._AIChangePoint_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AIChangePoint_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bias":
+			out.Values[i] = ec._AIChangePoint_bias(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spread":
+			out.Values[i] = ec._AIChangePoint_spread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flagged":
+			out.Values[i] = ec._AIChangePoint_flagged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._AIChangePoint_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIDriftImplementors = []string{"AIDrift"}
+
+func (ec *executionContext) _AIDrift(ctx context.Context, sel ast.SelectionSet, obj *model.AIDrift) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIDriftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIDrift")
+		case "perYear":
+			out.Values[i] = ec._AIDrift_perYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shift":
+			out.Values[i] = ec._AIDrift_shift(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shiftAt":
+			out.Values[i] = ec._AIDrift_shiftAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "flagged":
+			out.Values[i] = ec._AIDrift_flagged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coincides":
+			out.Values[i] = ec._AIDrift_coincides(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIEvaluationImplementors = []string{"AIEvaluation"}
+
+func (ec *executionContext) _AIEvaluation(ctx context.Context, sel ast.SelectionSet, obj *model.AIEvaluation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIEvaluationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIEvaluation")
+		case "algorithm":
+			out.Values[i] = ec._AIEvaluation_algorithm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._AIEvaluation_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._AIEvaluation_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pairingRules":
+			out.Values[i] = ec._AIEvaluation_pairingRules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjects":
+			out.Values[i] = ec._AIEvaluation_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "studies":
+			out.Values[i] = ec._AIEvaluation_studies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "versions":
+			out.Values[i] = ec._AIEvaluation_versions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantities":
+			out.Values[i] = ec._AIEvaluation_quantities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "categories":
+			out.Values[i] = ec._AIEvaluation_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._AIEvaluation_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "excluded":
+			out.Values[i] = ec._AIEvaluation_excluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settings":
+			out.Values[i] = ec._AIEvaluation_settings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._AIEvaluation_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pairs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AIEvaluation_pairs(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIEvaluationSettingsImplementors = []string{"AIEvaluationSettings"}
+
+func (ec *executionContext) _AIEvaluationSettings(ctx context.Context, sel ast.SelectionSet, obj *model.AIEvaluationSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIEvaluationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIEvaluationSettings")
+		case "alpha":
+			out.Values[i] = ec._AIEvaluationSettings_alpha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minPairs":
+			out.Values[i] = ec._AIEvaluationSettings_minPairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchMaxDistanceMm":
+			out.Values[i] = ec._AIEvaluationSettings_matchMaxDistanceMm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._AIEvaluationSettings_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIExclusionImplementors = []string{"AIExclusion"}
+
+func (ec *executionContext) _AIExclusion(ctx context.Context, sel ast.SelectionSet, obj *model.AIExclusion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIExclusionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIExclusion")
+		case "reason":
+			out.Values[i] = ec._AIExclusion_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._AIExclusion_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aILabelImplementors = []string{"AILabel"}
+
+func (ec *executionContext) _AILabel(ctx context.Context, sel ast.SelectionSet, obj *model.AILabel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aILabelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AILabel")
+		case "label":
+			out.Values[i] = ec._AILabel_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._AILabel_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._AILabel_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._AILabel_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._AILabel_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confusion":
+			out.Values[i] = ec._AILabel_confusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accuracy":
+			out.Values[i] = ec._AILabel_accuracy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byVersion":
+			out.Values[i] = ec._AILabel_byVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aILabelStratumImplementors = []string{"AILabelStratum"}
+
+func (ec *executionContext) _AILabelStratum(ctx context.Context, sel ast.SelectionSet, obj *model.AILabelStratum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aILabelStratumImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AILabelStratum")
+		case "version":
+			out.Values[i] = ec._AILabelStratum_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confusion":
+			out.Values[i] = ec._AILabelStratum_confusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accuracy":
+			out.Values[i] = ec._AILabelStratum_accuracy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIPairImplementors = []string{"AIPair"}
+
+func (ec *executionContext) _AIPair(ctx context.Context, sel ast.SelectionSet, obj *model.AIPair) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIPairImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIPair")
+		case "patientId":
+			out.Values[i] = ec._AIPair_patientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pseudonymised":
+			out.Values[i] = ec._AIPair_pseudonymised(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "study":
+			out.Values[i] = ec._AIPair_study(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._AIPair_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._AIPair_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._AIPair_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._AIPair_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "site":
+			out.Values[i] = ec._AIPair_site(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scanner":
+			out.Values[i] = ec._AIPair_scanner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contrast":
+			out.Values[i] = ec._AIPair_contrast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AIPair_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._AIPair_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "finding":
+			out.Values[i] = ec._AIPair_finding(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ai":
+			out.Values[i] = ec._AIPair_ai(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._AIPair_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "difference":
+			out.Values[i] = ec._AIPair_difference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "references":
+			out.Values[i] = ec._AIPair_references(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aiRef":
+			out.Values[i] = ec._AIPair_aiRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "referenceRef":
+			out.Values[i] = ec._AIPair_referenceRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIPairConnectionImplementors = []string{"AIPairConnection"}
+
+func (ec *executionContext) _AIPairConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Conn[*model.AIPair]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIPairConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIPairConnection")
+		case "edges":
+			out.Values[i] = ec._AIPairConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AIPairConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AIPairConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIPairEdgeImplementors = []string{"AIPairEdge"}
+
+func (ec *executionContext) _AIPairEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*model.AIPair]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIPairEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIPairEdge")
+		case "cursor":
+			out.Values[i] = ec._AIPairEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AIPairEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIPairingImplementors = []string{"AIPairing"}
+
+func (ec *executionContext) _AIPairing(ctx context.Context, sel ast.SelectionSet, obj *model.AIPairing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIPairingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIPairing")
+		case "outputs":
+			out.Values[i] = ec._AIPairing_outputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paired":
+			out.Values[i] = ec._AIPairing_paired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aiOnly":
+			out.Values[i] = ec._AIPairing_aiOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referenceOnly":
+			out.Values[i] = ec._AIPairing_referenceOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiReader":
+			out.Values[i] = ec._AIPairing_multiReader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byRule":
+			out.Values[i] = ec._AIPairing_byRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIPairingRuleImplementors = []string{"AIPairingRule"}
+
+func (ec *executionContext) _AIPairingRule(ctx context.Context, sel ast.SelectionSet, obj *model.AIPairingRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIPairingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIPairingRule")
+		case "name":
+			out.Values[i] = ec._AIPairingRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._AIPairingRule_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIQuantityImplementors = []string{"AIQuantity"}
+
+func (ec *executionContext) _AIQuantity(ctx context.Context, sel ast.SelectionSet, obj *model.AIQuantity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIQuantityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIQuantity")
+		case "quantity":
+			out.Values[i] = ec._AIQuantity_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._AIQuantity_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pairing":
+			out.Values[i] = ec._AIQuantity_pairing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overall":
+			out.Values[i] = ec._AIQuantity_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byVersion":
+			out.Values[i] = ec._AIQuantity_byVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySite":
+			out.Values[i] = ec._AIQuantity_bySite(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byScanner":
+			out.Values[i] = ec._AIQuantity_byScanner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byMonth":
+			out.Values[i] = ec._AIQuantity_byMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drift":
+			out.Values[i] = ec._AIQuantity_drift(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changePoints":
+			out.Values[i] = ec._AIQuantity_changePoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIRuleCountImplementors = []string{"AIRuleCount"}
+
+func (ec *executionContext) _AIRuleCount(ctx context.Context, sel ast.SelectionSet, obj *model.AIRuleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIRuleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIRuleCount")
+		case "rule":
+			out.Values[i] = ec._AIRuleCount_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._AIRuleCount_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIStratumImplementors = []string{"AIStratum"}
+
+func (ec *executionContext) _AIStratum(ctx context.Context, sel ast.SelectionSet, obj *model.AIStratum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIStratumImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIStratum")
+		case "dimension":
+			out.Values[i] = ec._AIStratum_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._AIStratum_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._AIStratum_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._AIStratum_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pairing":
+			out.Values[i] = ec._AIStratum_pairing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agreement":
+			out.Values[i] = ec._AIStratum_agreement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aIVersionSpanImplementors = []string{"AIVersionSpan"}
+
+func (ec *executionContext) _AIVersionSpan(ctx context.Context, sel ast.SelectionSet, obj *model.AIVersionSpan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIVersionSpanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIVersionSpan")
+		case "version":
+			out.Values[i] = ec._AIVersionSpan_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._AIVersionSpan_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._AIVersionSpan_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outputs":
+			out.Values[i] = ec._AIVersionSpan_outputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var blandAltmanImplementors = []string{"BlandAltman"}
+
+func (ec *executionContext) _BlandAltman(ctx context.Context, sel ast.SelectionSet, obj *model.BlandAltman) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, blandAltmanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BlandAltman")
+		case "n":
+			out.Values[i] = ec._BlandAltman_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bias":
+			out.Values[i] = ec._BlandAltman_bias(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sd":
+			out.Values[i] = ec._BlandAltman_sd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "multiplier":
+			out.Values[i] = ec._BlandAltman_multiplier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lower":
+			out.Values[i] = ec._BlandAltman_lower(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upper":
+			out.Values[i] = ec._BlandAltman_upper(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "biasCI":
+			out.Values[i] = ec._BlandAltman_biasCI(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lowerCI":
+			out.Values[i] = ec._BlandAltman_lowerCI(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upperCI":
+			out.Values[i] = ec._BlandAltman_upperCI(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanAI":
+			out.Values[i] = ec._BlandAltman_meanAI(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "meanReference":
+			out.Values[i] = ec._BlandAltman_meanReference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cTLiverImplementors = []string{"CTLiver"}
 
 func (ec *executionContext) _CTLiver(ctx context.Context, sel ast.SelectionSet, obj *model.CTLiver) graphql.Marshaler {
@@ -20872,6 +29462,112 @@ func (ec *executionContext) _CancerEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var confusionImplementors = []string{"Confusion"}
+
+func (ec *executionContext) _Confusion(ctx context.Context, sel ast.SelectionSet, obj *model.Confusion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confusionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Confusion")
+		case "tp":
+			out.Values[i] = ec._Confusion_tp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fp":
+			out.Values[i] = ec._Confusion_fp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fn":
+			out.Values[i] = ec._Confusion_fn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tn":
+			out.Values[i] = ec._Confusion_tn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var diagnosticAccuracyImplementors = []string{"DiagnosticAccuracy"}
+
+func (ec *executionContext) _DiagnosticAccuracy(ctx context.Context, sel ast.SelectionSet, obj *model.DiagnosticAccuracy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, diagnosticAccuracyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiagnosticAccuracy")
+		case "sensitivity":
+			out.Values[i] = ec._DiagnosticAccuracy_sensitivity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "specificity":
+			out.Values[i] = ec._DiagnosticAccuracy_specificity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ppv":
+			out.Values[i] = ec._DiagnosticAccuracy_ppv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "npv":
+			out.Values[i] = ec._DiagnosticAccuracy_npv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prevalence":
+			out.Values[i] = ec._DiagnosticAccuracy_prevalence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agreement":
+			out.Values[i] = ec._DiagnosticAccuracy_agreement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var encounterImplementors = []string{"Encounter"}
 
 func (ec *executionContext) _Encounter(ctx context.Context, sel ast.SelectionSet, obj *model.Encounter) graphql.Marshaler {
@@ -20900,6 +29596,59 @@ func (ec *executionContext) _Encounter(ctx context.Context, sel ast.SelectionSet
 			}
 		case "eventRef":
 			out.Values[i] = ec._Encounter_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var errorSummaryImplementors = []string{"ErrorSummary"}
+
+func (ec *executionContext) _ErrorSummary(ctx context.Context, sel ast.SelectionSet, obj *model.ErrorSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, errorSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErrorSummary")
+		case "n":
+			out.Values[i] = ec._ErrorSummary_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mae":
+			out.Values[i] = ec._ErrorSummary_mae(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rmse":
+			out.Values[i] = ec._ErrorSummary_rmse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mre":
+			out.Values[i] = ec._ErrorSummary_mre(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "relativeN":
+			out.Values[i] = ec._ErrorSummary_relativeN(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21201,6 +29950,64 @@ func (ec *executionContext) _GenotypeCall(ctx context.Context, sel ast.Selection
 			}
 		case "eventRef":
 			out.Values[i] = ec._GenotypeCall_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var iCCImplementors = []string{"ICC"}
+
+func (ec *executionContext) _ICC(ctx context.Context, sel ast.SelectionSet, obj *model.ICC) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, iCCImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ICC")
+		case "value":
+			out.Values[i] = ec._ICC_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._ICC_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "f":
+			out.Values[i] = ec._ICC_f(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "df1":
+			out.Values[i] = ec._ICC_df1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "df2":
+			out.Values[i] = ec._ICC_df2(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._ICC_p(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21815,6 +30622,44 @@ func (ec *executionContext) _ImagingStudyEdge(ctx context.Context, sel ast.Selec
 		case "node":
 			out.Values[i] = ec._ImagingStudyEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intervalImplementors = []string{"Interval"}
+
+func (ec *executionContext) _Interval(ctx context.Context, sel ast.SelectionSet, obj *model.Interval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intervalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Interval")
+		case "lower":
+			out.Values[i] = ec._Interval_lower(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "upper":
+			out.Values[i] = ec._Interval_upper(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -22580,6 +31425,59 @@ func (ec *executionContext) _LungCTEdge(ctx context.Context, sel ast.SelectionSe
 		case "node":
 			out.Values[i] = ec._LungCTEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var meanShiftImplementors = []string{"MeanShift"}
+
+func (ec *executionContext) _MeanShift(ctx context.Context, sel ast.SelectionSet, obj *model.MeanShift) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meanShiftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeanShift")
+		case "n":
+			out.Values[i] = ec._MeanShift_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statistic":
+			out.Values[i] = ec._MeanShift_statistic(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._MeanShift_p(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "meanBefore":
+			out.Values[i] = ec._MeanShift_meanBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "meanAfter":
+			out.Values[i] = ec._MeanShift_meanAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23396,6 +32294,54 @@ func (ec *executionContext) _PneumoniaOutcomes(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var proportionImplementors = []string{"Proportion"}
+
+func (ec *executionContext) _Proportion(ctx context.Context, sel ast.SelectionSet, obj *model.Proportion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, proportionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Proportion")
+		case "x":
+			out.Values[i] = ec._Proportion_x(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._Proportion_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimate":
+			out.Values[i] = ec._Proportion_estimate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._Proportion_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var provenanceImplementors = []string{"Provenance"}
 
 func (ec *executionContext) _Provenance(ctx context.Context, sel ast.SelectionSet, obj *model.Provenance) graphql.Marshaler {
@@ -23481,6 +32427,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_patients(ctx, field)
+				})
+		case "aiEvaluation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aiEvaluation(ctx, field)
+				})
+		case "aiAlgorithms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aiAlgorithms(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -24255,6 +33213,74 @@ func (ec *executionContext) _ScoreSeriesEdge(ctx context.Context, sel ast.Select
 		case "node":
 			out.Values[i] = ec._ScoreSeriesEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var slopeImplementors = []string{"Slope"}
+
+func (ec *executionContext) _Slope(ctx context.Context, sel ast.SelectionSet, obj *model.Slope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, slopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Slope")
+		case "n":
+			out.Values[i] = ec._Slope_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slope":
+			out.Values[i] = ec._Slope_slope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "intercept":
+			out.Values[i] = ec._Slope_intercept(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "se":
+			out.Values[i] = ec._Slope_se(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._Slope_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "t":
+			out.Values[i] = ec._Slope_t(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._Slope_p(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "r2":
+			out.Values[i] = ec._Slope_r2(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -25128,6 +34154,89 @@ func (ec *executionContext) _TumorMarkerEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var twoSampleImplementors = []string{"TwoSample"}
+
+func (ec *executionContext) _TwoSample(ctx context.Context, sel ast.SelectionSet, obj *model.TwoSample) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twoSampleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwoSample")
+		case "nBefore":
+			out.Values[i] = ec._TwoSample_nBefore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nAfter":
+			out.Values[i] = ec._TwoSample_nAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanBefore":
+			out.Values[i] = ec._TwoSample_meanBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "meanAfter":
+			out.Values[i] = ec._TwoSample_meanAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sdBefore":
+			out.Values[i] = ec._TwoSample_sdBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sdAfter":
+			out.Values[i] = ec._TwoSample_sdAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "diff":
+			out.Values[i] = ec._TwoSample_diff(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._TwoSample_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "t":
+			out.Values[i] = ec._TwoSample_t(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "df":
+			out.Values[i] = ec._TwoSample_df(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._TwoSample_p(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var usedMeasurementImplementors = []string{"UsedMeasurement"}
 
 func (ec *executionContext) _UsedMeasurement(ctx context.Context, sel ast.SelectionSet, obj *model.UsedMeasurement) graphql.Marshaler {
@@ -25176,6 +34285,59 @@ func (ec *executionContext) _UsedMeasurement(ctx context.Context, sel ast.Select
 			}
 		case "eventRef":
 			out.Values[i] = ec._UsedMeasurement_eventRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var varianceTestImplementors = []string{"VarianceTest"}
+
+func (ec *executionContext) _VarianceTest(ctx context.Context, sel ast.SelectionSet, obj *model.VarianceTest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, varianceTestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VarianceTest")
+		case "ratio":
+			out.Values[i] = ec._VarianceTest_ratio(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._VarianceTest_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "df1":
+			out.Values[i] = ec._VarianceTest_df1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "df2":
+			out.Values[i] = ec._VarianceTest_df2(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p":
+			out.Values[i] = ec._VarianceTest_p(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -25831,6 +34993,390 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAIAgreement2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAgreement(ctx context.Context, sel ast.SelectionSet, v *model.AIAgreement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIAgreement!")
+		return graphql.Null
+	}
+	return ec._AIAgreement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIAlgorithm2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAlgorithmᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIAlgorithm) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIAlgorithm2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAlgorithm(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIAlgorithm2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIAlgorithm(ctx context.Context, sel ast.SelectionSet, v *model.AIAlgorithm) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIAlgorithm!")
+		return graphql.Null
+	}
+	return ec._AIAlgorithm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAICategoryCell2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AICategoryCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAICategoryCell2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAICategoryCell2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryCell(ctx context.Context, sel ast.SelectionSet, v *model.AICategoryCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AICategoryCell!")
+		return graphql.Null
+	}
+	return ec._AICategoryCell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAICategoryChange2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AICategoryChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAICategoryChange2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAICategoryChange2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryChange(ctx context.Context, sel ast.SelectionSet, v *model.AICategoryChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AICategoryChange!")
+		return graphql.Null
+	}
+	return ec._AICategoryChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAICategoryStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryStratumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AICategoryStratum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAICategoryStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryStratum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAICategoryStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAICategoryStratum(ctx context.Context, sel ast.SelectionSet, v *model.AICategoryStratum) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AICategoryStratum!")
+		return graphql.Null
+	}
+	return ec._AICategoryStratum(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIChangePoint2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIChangePointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIChangePoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIChangePoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIChangePoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIChangePoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIChangePoint(ctx context.Context, sel ast.SelectionSet, v *model.AIChangePoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIChangePoint!")
+		return graphql.Null
+	}
+	return ec._AIChangePoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIEvaluation2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIEvaluation(ctx context.Context, sel ast.SelectionSet, v *model.AIEvaluation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIEvaluation!")
+		return graphql.Null
+	}
+	return ec._AIEvaluation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIEvaluationSettings2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIEvaluationSettings(ctx context.Context, sel ast.SelectionSet, v *model.AIEvaluationSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIEvaluationSettings!")
+		return graphql.Null
+	}
+	return ec._AIEvaluationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIExclusion2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIExclusionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIExclusion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIExclusion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIExclusion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIExclusion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIExclusion(ctx context.Context, sel ast.SelectionSet, v *model.AIExclusion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIExclusion!")
+		return graphql.Null
+	}
+	return ec._AIExclusion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAILabel2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AILabel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAILabel2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAILabel2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabel(ctx context.Context, sel ast.SelectionSet, v *model.AILabel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AILabel!")
+		return graphql.Null
+	}
+	return ec._AILabel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAILabelStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelStratumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AILabelStratum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAILabelStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelStratum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAILabelStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAILabelStratum(ctx context.Context, sel ast.SelectionSet, v *model.AILabelStratum) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AILabelStratum!")
+		return graphql.Null
+	}
+	return ec._AILabelStratum(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIPair2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPair(ctx context.Context, sel ast.SelectionSet, v *model.AIPair) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIPair!")
+		return graphql.Null
+	}
+	return ec._AIPair(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIPairConnection2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConn(ctx context.Context, sel ast.SelectionSet, v *model.Conn[*model.AIPair]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIPairConnection!")
+		return graphql.Null
+	}
+	return ec._AIPairConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIPairEdge2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*model.AIPair]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIPairEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIPairEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*model.AIPair]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIPairEdge!")
+		return graphql.Null
+	}
+	return ec._AIPairEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIPairing2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairing(ctx context.Context, sel ast.SelectionSet, v *model.AIPairing) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIPairing!")
+		return graphql.Null
+	}
+	return ec._AIPairing(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIPairingRule2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIPairingRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIPairingRule2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairingRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIPairingRule2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIPairingRule(ctx context.Context, sel ast.SelectionSet, v *model.AIPairingRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIPairingRule!")
+		return graphql.Null
+	}
+	return ec._AIPairingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIQuantity2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIQuantityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIQuantity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIQuantity2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIQuantity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIQuantity2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIQuantity(ctx context.Context, sel ast.SelectionSet, v *model.AIQuantity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIQuantity!")
+		return graphql.Null
+	}
+	return ec._AIQuantity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIRuleCount2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIRuleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIRuleCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIRuleCount2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIRuleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIRuleCount2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIRuleCount(ctx context.Context, sel ast.SelectionSet, v *model.AIRuleCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIRuleCount!")
+		return graphql.Null
+	}
+	return ec._AIRuleCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIStratum2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratumᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIStratum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIStratum2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIStratum(ctx context.Context, sel ast.SelectionSet, v *model.AIStratum) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIStratum!")
+		return graphql.Null
+	}
+	return ec._AIStratum(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAIVersionSpan2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIVersionSpanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AIVersionSpan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAIVersionSpan2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIVersionSpan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAIVersionSpan2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIVersionSpan(ctx context.Context, sel ast.SelectionSet, v *model.AIVersionSpan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AIVersionSpan!")
+		return graphql.Null
+	}
+	return ec._AIVersionSpan(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25923,6 +35469,22 @@ func (ec *executionContext) marshalNCancerEdge2ᚖgithubᚗcomᚋmedtwinᚋmedtw
 		return graphql.Null
 	}
 	return ec._CancerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConfusion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐConfusion(ctx context.Context, sel ast.SelectionSet, v *model.Confusion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Confusion!")
+		return graphql.Null
+	}
+	return ec._Confusion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiagnosticAccuracy2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐDiagnosticAccuracy(ctx context.Context, sel ast.SelectionSet, v *model.DiagnosticAccuracy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiagnosticAccuracy!")
+		return graphql.Null
+	}
+	return ec._DiagnosticAccuracy(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {
@@ -26207,6 +35769,14 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNInterval2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐInterval(ctx context.Context, sel ast.SelectionSet, v *model.Interval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Interval!")
+		return graphql.Null
+	}
+	return ec._Interval(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLabPoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐLabPoint(ctx context.Context, sel ast.SelectionSet, v *model.LabPoint) graphql.Marshaler {
@@ -26577,6 +36147,14 @@ func (ec *executionContext) marshalNPneumoniaOutcomes2ᚖgithubᚗcomᚋmedtwin�
 	return ec._PneumoniaOutcomes(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProportion2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProportion(ctx context.Context, sel ast.SelectionSet, v *model.Proportion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Proportion!")
+		return graphql.Null
+	}
+	return ec._Proportion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProvenance2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐProvenance(ctx context.Context, sel ast.SelectionSet, v *model.Provenance) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Provenance!")
@@ -26809,6 +36387,14 @@ func (ec *executionContext) marshalNScoreSeriesEdge2ᚖgithubᚗcomᚋmedtwinᚋ
 		return graphql.Null
 	}
 	return ec._ScoreSeriesEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSlope2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐSlope(ctx context.Context, sel ast.SelectionSet, v *model.Slope) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Slope!")
+		return graphql.Null
+	}
+	return ec._Slope(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -27092,6 +36678,14 @@ func (ec *executionContext) marshalNTumorMarkerEdge2ᚖgithubᚗcomᚋmedtwinᚋ
 	return ec._TumorMarkerEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTwoSample2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐTwoSample(ctx context.Context, sel ast.SelectionSet, v *model.TwoSample) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwoSample!")
+		return graphql.Null
+	}
+	return ec._TwoSample(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUsedMeasurement2ᚕᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐUsedMeasurementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsedMeasurement) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27114,6 +36708,14 @@ func (ec *executionContext) marshalNUsedMeasurement2ᚖgithubᚗcomᚋmedtwinᚋ
 		return graphql.Null
 	}
 	return ec._UsedMeasurement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVarianceTest2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐVarianceTest(ctx context.Context, sel ast.SelectionSet, v *model.VarianceTest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VarianceTest!")
+		return graphql.Null
+	}
+	return ec._VarianceTest(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNVariant2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐVariant(ctx context.Context, sel ast.SelectionSet, v *model.Variant) graphql.Marshaler {
@@ -27306,6 +36908,20 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAIDrift2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐAIDrift(ctx context.Context, sel ast.SelectionSet, v *model.AIDrift) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AIDrift(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBlandAltman2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐBlandAltman(ctx context.Context, sel ast.SelectionSet, v *model.BlandAltman) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BlandAltman(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27364,6 +36980,13 @@ func (ec *executionContext) marshalOEncounter2ᚖgithubᚗcomᚋmedtwinᚋmedtwi
 		return graphql.Null
 	}
 	return ec._Encounter(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOErrorSummary2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐErrorSummary(ctx context.Context, sel ast.SelectionSet, v *model.ErrorSummary) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ErrorSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOEventKind2ᚕgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐEventKindᚄ(ctx context.Context, v any) ([]model.EventKind, error) {
@@ -27455,6 +37078,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOICC2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐICC(ctx context.Context, sel ast.SelectionSet, v *model.ICC) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ICC(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -27478,6 +37108,13 @@ func (ec *executionContext) marshalOLabPoint2ᚖgithubᚗcomᚋmedtwinᚋmedtwin
 		return graphql.Null
 	}
 	return ec._LabPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMeanShift2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeanShift(ctx context.Context, sel ast.SelectionSet, v *model.MeanShift) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeanShift(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOMeasure2ᚖgithubᚗcomᚋmedtwinᚋmedtwinᚋgraphᚋmodelᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *model.Measure) graphql.Marshaler {

@@ -120,6 +120,12 @@ func (h *Handler) audit(ctx context.Context, next graphql.ResponseHandler) *grap
 		}
 		h.onDone(ctx, o)
 	}
+	if q != nil {
+		var data []byte
+		if data, resp = spliceData(resp); data != nil {
+			q.keepSpliced(data)
+		}
+	}
 	return resp
 }
 
@@ -144,7 +150,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := &request{id: newRequestID(), principal: p, res: h.res, touched: map[int64]map[string]struct{}{}, lenses: map[int64]*model.Lens{}}
 	ctx = withRequest(auth.WithPrincipal(ctx, p), q)
 	w.Header().Set("X-Request-Id", q.id)
-	h.srv.ServeHTTP(w, r.WithContext(ctx))
+	h.srv.ServeHTTP(spliceWriter{ResponseWriter: w, q: q}, r.WithContext(ctx))
 }
 
 func writeErrors(w http.ResponseWriter, status int, errs ...*gqlerror.Error) {

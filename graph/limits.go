@@ -79,6 +79,12 @@ func (r *Resolver) complexity() ComplexityRoot {
 	}
 	list := func(child int, first, last *int) int { return 1 + size(first, last)*max(child, 1) }
 	var c ComplexityRoot
+	// An AI evaluation reads every patient with the tool's outputs: charge
+	// it like a twin, and its pairs like any page.
+	c.Query.AiEvaluation = func(child int, _ string, _ *string, _, _, _, _ *time.Time, _ *float64, _ *int) int {
+		return lim.MaxPageSize/10 + child
+	}
+	c.AIEvaluation.Pairs = func(child int, _, _ *string, first *int, _ *string) int { return list(child, first, nil) }
 	c.Query.Patients = func(child int, _ *model.PatientFilter, first *int, _ *string) int { return list(child, first, nil) }
 	c.Patient.Identifiers = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.Patient.Timeline = func(child int, _, _ *time.Time, _ []model.EventKind, _ []string, _, _ *time.Time, first *int, _ *string, last *int, _ *string) int {

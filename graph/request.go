@@ -24,6 +24,21 @@ type request struct {
 	mu      sync.Mutex
 	touched map[int64]map[string]struct{}
 	lenses  map[int64]*model.Lens
+	spliced []byte // rendered data the response writer splices in (splice.go)
+}
+
+func (q *request) keepSpliced(data []byte) {
+	q.mu.Lock()
+	q.spliced = data
+	q.mu.Unlock()
+}
+
+func (q *request) takeSpliced() []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	d := q.spliced
+	q.spliced = nil
+	return d
 }
 
 type requestKey struct{}

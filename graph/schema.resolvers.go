@@ -16,6 +16,10 @@ import (
 	"github.com/medtwin/medtwin/twin/pneumonia"
 )
 
+func (r *aIEvaluationResolver) Pairs(ctx context.Context, obj *model.AIEvaluation, quantity *string, status *string, first *int, after *string) (*model.Conn[*model.AIPair], error) {
+	return r.aiPairs(obj, quantity, status, pageArgs{first: first, after: after})
+}
+
 func (r *imagingStudyResolver) Series(ctx context.Context, obj *model.ImagingStudy, first *int, after *string) (*model.Conn[*model.ImagingSeries], error) {
 	return subPage(r.Resolver, obj, obj.Series, scopeSeries, seriesPos, pageArgs{first: first, after: after})
 }
@@ -141,6 +145,14 @@ func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilte
 	return r.patients(ctx, filter, first, after)
 }
 
+func (r *queryResolver) AiEvaluation(ctx context.Context, algorithm string, version *string, from *time.Time, to *time.Time, asOf *time.Time, knownBy *time.Time, alpha *float64, minPairs *int) (*model.AIEvaluation, error) {
+	return r.aiEvaluation(ctx, aiEvaluationArgs{algorithm: algorithm, version: version, from: from, to: to, asOf: asOf, knownBy: knownBy, alpha: alpha, minPairs: minPairs})
+}
+
+func (r *queryResolver) AiAlgorithms(ctx context.Context) ([]*model.AIAlgorithm, error) {
+	return r.aiAlgorithms(ctx)
+}
+
 func (r *responseCourseResolver) TimePoints(ctx context.Context, obj *model.ResponseCourse, first *int, after *string) (*model.Conn[*model.TimePoint], error) {
 	return subIndexPage(r.Resolver, obj.C.TimePoints, scopeOncTimePoints, obj.Subject, obj.Index, pageArgs{first: first, after: after}, func(t *oncology.TimePointOutcome) *model.TimePoint { return &model.TimePoint{T: t, L: obj.L} })
 }
@@ -152,6 +164,8 @@ func (r *scoreSeriesResolver) Points(ctx context.Context, obj *model.ScoreSeries
 func (r *tumorMarkerResolver) Series(ctx context.Context, obj *model.TumorMarker, first *int, after *string, last *int, before *string) (*model.Conn[*model.ScoreInput], error) {
 	return subIndexPage(r.Resolver, obj.M.Series, scopeOncMarkerSeries, obj.Subject, obj.Index, pageArgs{first: first, after: after, last: last, before: before}, func(i *twin.Input) *model.ScoreInput { return &model.ScoreInput{I: i, L: obj.L} })
 }
+
+func (r *Resolver) AIEvaluation() AIEvaluationResolver { return &aIEvaluationResolver{r} }
 
 func (r *Resolver) ImagingStudy() ImagingStudyResolver { return &imagingStudyResolver{r} }
 
@@ -176,6 +190,7 @@ func (r *Resolver) ScoreSeries() ScoreSeriesResolver { return &scoreSeriesResolv
 func (r *Resolver) TumorMarker() TumorMarkerResolver { return &tumorMarkerResolver{r} }
 
 type (
+	aIEvaluationResolver     struct{ *Resolver }
 	imagingStudyResolver     struct{ *Resolver }
 	labSeriesResolver        struct{ *Resolver }
 	liverImagingResolver     struct{ *Resolver }

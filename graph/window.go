@@ -135,6 +135,7 @@ type eventWindow struct {
 	kept     []keptEvent
 	head     int
 	buf      []byte
+	arena    []byte // backing store of kept positions (keepPos)
 	limitErr error
 }
 
@@ -169,7 +170,17 @@ func (x *eventWindow) add(c *timeline.Columns, i int) error {
 			return nil
 		}
 	}
-	x.kept = append(x.kept, keptEvent{pos: bytes.Clone(x.buf), micro: micros, ev: c.Event(i)})
+	if x.kept == nil {
+		// A page holds at most first/last rows (plus ties): size the
+		// window once, to the rows still to come in this record when
+		// fewer, instead of growing it (and copying events) row by row.
+		n := x.w.first
+		if x.w.last >= 0 {
+			n = x.w.last
+		}
+		x.kept = make([]keptEvent, 0, min(n, c.Len()-i)+1)
+	}
+	x.kept = append(x.kept, keptEvent{pos: x.keepPos(), micro: micros, ev: c.Event(i)})
 	if x.w.last >= 0 { // last n: drop rows strictly older than the (n+1)-th newest
 		n := x.w.last + 1
 		live := x.kept[x.head:]
@@ -185,6 +196,18 @@ func (x *eventWindow) add(c *timeline.Columns, i int) error {
 		}
 	}
 	return nil
+}
+
+// keepPos copies the current row's position out of buf into an arena of
+// 16 KiB chunks (one allocation per ~400 rows, not one per row).
+func (x *eventWindow) keepPos() []byte {
+	n := len(x.buf)
+	if cap(x.arena)-len(x.arena) < n {
+		x.arena = make([]byte, 0, max(16<<10, n))
+	}
+	start := len(x.arena)
+	x.arena = append(x.arena, x.buf...)
+	return x.arena[start : start+n : start+n]
 }
 
 // page returns the window's events in order and the page flags.

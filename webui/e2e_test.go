@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,10 +123,29 @@ func TestBrowser(t *testing.T) {
 					}
 				}
 			}
+			OncologyTwin struct {
+				Courses struct {
+					Edges []struct {
+						Node struct {
+							TimePoints struct {
+								Edges []struct {
+									Node struct {
+										SumMm   *float64
+										Overall string
+									}
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 	var mrn, id string
 	var want []point
+	// The oncology patient: the one with the most measured assessments.
+	var oncID string
+	var oncLabels []string
 	for _, p := range truth.Cohort {
 		var found struct{ PatientByIdentifier *struct{ ID string } }
 		mustPost(t, h, clinicianToken, q["FIND_BY_IDENTIFIER"], map[string]any{"system": synth.MRNSystem, "value": p.MRN}, &found)
@@ -147,40 +168,28 @@ func TestBrowser(t *testing.T) {
 		if len(pts) > len(want) {
 			mrn, id, want = p.MRN, found.PatientByIdentifier.ID, pts
 		}
+		var labels []string
+		for _, c := range f.Patient.OncologyTwin.Courses.Edges {
+			for _, tp := range c.Node.TimePoints.Edges {
+				if tp.Node.SumMm != nil {
+					labels = append(labels, tp.Node.Overall)
+				}
+			}
+		}
+		if len(labels) > len(oncLabels) {
+			oncID, oncLabels = found.PatientByIdentifier.ID, labels
+		}
 	}
 	if len(want) < 2 {
 		t.Fatalf("no patient of the synthetic cohort has a FIB-4 series (longest %d points)", len(want))
 	}
 	// What the timeline should draw: every timed event, by lane.
 	wantLanes := map[string]int{}
-	var after any
-	for first := true; ; first = false {
-		var tl struct {
-			Patient struct {
-				Timeline struct {
-					PageInfo struct {
-						HasNextPage bool
-						EndCursor   string
-					}
-					Edges []struct {
-						Node struct {
-							Time *time.Time
-							Kind string
-						}
-					}
-				}
-			}
+	events, _ := readTimeline(t, h, q["TIMELINE"], id)
+	for _, e := range events {
+		if e.Time != nil {
+			wantLanes[laneOf[e.Kind]]++
 		}
-		mustPost(t, h, clinicianToken, q["TIMELINE"], map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
-		for _, e := range tl.Patient.Timeline.Edges {
-			if e.Node.Time != nil {
-				wantLanes[laneOf[e.Node.Kind]]++
-			}
-		}
-		if !tl.Patient.Timeline.PageInfo.HasNextPage {
-			break
-		}
-		after = tl.Patient.Timeline.PageInfo.EndCursor
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -302,18 +311,18 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	screenshot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Screenshots: the liver patient, then the AI evaluation and the
+	// oncology patient. MEDTWIN_UI_SCREENSHOT names the first; the second
+	// gets "-oncology" before the extension.
 	shot := os.Getenv("MEDTWIN_UI_SCREENSHOT")
 	if shot == "" {
 		shot = filepath.Join(t.TempDir(), "ui.png")
 	}
-	if err := os.WriteFile(shot, screenshot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", shot, len(screenshot))
+	saveScreenshot(t, bctx, shot)
+	checkAIEvaluation(t, bctx, h, q)
+	checkOncology(t, bctx, h, q, oncID, oncLabels)
+	ext := filepath.Ext(shot)
+	saveScreenshot(t, bctx, strings.TrimSuffix(shot, ext)+"-oncology"+ext)
 
 	if !loginHidden {
 		t.Error("the login form is still shown")
@@ -358,4 +367,167 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("provenance panel lacks %q: %q", want, provText)
 		}
 	}
+}
+
+// checkAIEvaluation picks the tool version with the most paired values in
+// the synthetic cohort (its AI tables carry a known bias), evaluates it in
+// the page and checks the Bland–Altman plot of each quantity against the
+// API: one point per paired value, the bias line at the API's bias.
+func checkAIEvaluation(t *testing.T, bctx context.Context, h http.Handler, q map[string]string) {
+	t.Helper()
+	var algs struct {
+		AIAlgorithms []struct {
+			Algorithm, Version string
+			Outputs            int
+		}
+	}
+	mustPost(t, h, clinicianToken, q["AI_ALGORITHMS"], nil, &algs)
+	type quantity struct {
+		Quantity string
+		Overall  struct {
+			BlandAltman *struct{ Bias *float64 }
+		}
+	}
+	type evaluation struct {
+		AIEvaluation struct {
+			Quantities []quantity
+			Pairs      struct {
+				Edges []struct {
+					Node struct {
+						Quantity      string
+						AI, Reference *float64
+					}
+				}
+			}
+		}
+	}
+	var (
+		best      evaluation
+		bestPairs int
+		option    string
+	)
+	for _, a := range algs.AIAlgorithms {
+		var ev evaluation
+		mustPost(t, h, clinicianToken, q["AI_EVALUATION"], map[string]any{"algorithm": a.Algorithm, "version": a.Version}, &ev)
+		if n := len(ev.AIEvaluation.Pairs.Edges); n > bestPairs {
+			b, _ := json.Marshal([]string{a.Algorithm, a.Version})
+			best, bestPairs, option = ev, n, string(b)
+		}
+	}
+	if bestPairs == 0 {
+		t.Fatalf("no AI tool of the synthetic cohort has a paired value: %+v", algs)
+	}
+	sel, _ := json.Marshal(option)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(`#ai-form`)); err != nil {
+		t.Fatalf("the AI section is not shown: %v", err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`document.getElementById('ai-algorithm').value = `+string(sel))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`#ai-form button[type=submit]`),
+		chromedp.WaitReady(`body[data-ai="done"]`),
+	); err != nil {
+		t.Fatalf("evaluating %s in the page: %v", option, err)
+	}
+	for i, qu := range best.AIEvaluation.Quantities {
+		want := 0
+		for _, p := range best.AIEvaluation.Pairs.Edges {
+			if p.Node.Quantity == qu.Quantity && p.Node.AI != nil && p.Node.Reference != nil {
+				want++
+			}
+		}
+		raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](fmt.Sprintf(
+			`({n: document.querySelectorAll('svg[data-chart="ba-%d"] circle.pt').length,
+			  bias: (document.querySelector('svg[data-chart="ba-%d"] line[data-line="bias"]') || {dataset: {}}).dataset.v})`, i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			N    int
+			Bias *string
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.N != want {
+			t.Errorf("%s %s: Bland–Altman plot has %d points, the API %d pairs", option, qu.Quantity, got.N, want)
+		}
+		ba := qu.Overall.BlandAltman
+		switch {
+		case ba != nil && ba.Bias != nil:
+			if got.Bias == nil {
+				t.Errorf("%s %s: no bias line, API bias %v", option, qu.Quantity, *ba.Bias)
+			} else if v, err := strconv.ParseFloat(*got.Bias, 64); err != nil || math.Abs(v-*ba.Bias) > 1e-9 {
+				t.Errorf("%s %s: bias line at %s, API bias %v", option, qu.Quantity, *got.Bias, *ba.Bias)
+			}
+		case got.Bias != nil:
+			t.Errorf("%s %s: bias line drawn at %s but the API has no bias", option, qu.Quantity, *got.Bias)
+		}
+	}
+}
+
+// checkOncology opens the oncology patient by subject id and checks that
+// the response charts draw one labelled point per measured assessment of
+// the API's courses and that the variant table has a row per variant.
+func checkOncology(t *testing.T, bctx context.Context, h http.Handler, q map[string]string, id string, labels []string) {
+	t.Helper()
+	if len(labels) == 0 {
+		t.Fatal("no patient of the synthetic cohort has a measured response assessment")
+	}
+	var va struct {
+		Patient struct{ Variants struct{ TotalCount int } }
+	}
+	mustPost(t, h, clinicianToken, q["VARIANTS"], map[string]any{"id": id}, &va)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`document.body.dataset.loaded = ''`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(`#patient-id`, id),
+		chromedp.Click(`#search-id button[type=submit]`),
+		chromedp.WaitReady(`body[data-loaded="patient"]`),
+	); err != nil {
+		t.Fatalf("opening the oncology patient: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`({
+		labels: [...document.querySelectorAll('svg[data-chart^="recist-"] text.pt-label')].map(e => e.textContent),
+		points: document.querySelectorAll('svg[data-chart^="recist-"] circle.pt').length,
+		bands: document.querySelectorAll('svg[data-chart^="recist-"] g.band').length,
+		rows: document.querySelectorAll('#variant-table tbody tr').length})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Labels        []string
+		Points, Bands int
+		Rows          int
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got.Labels)
+	want := slices.Clone(labels)
+	sort.Strings(want)
+	if got.Points != len(want) || !slices.Equal(got.Labels, want) {
+		t.Errorf("response charts: %d points labelled %v, the API's assessments %v", got.Points, got.Labels, want)
+	}
+	if got.Bands == 0 {
+		t.Error("no therapy line shaded on the response charts")
+	}
+	if want := min(va.Patient.Variants.TotalCount, 500); got.Rows != want {
+		t.Errorf("variant table: %d rows, the API has %d variants", got.Rows, want)
+	}
+}
+
+// saveScreenshot writes a full-page PNG of the browser's page to path.
+func saveScreenshot(t *testing.T, bctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }

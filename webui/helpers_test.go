@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medtwin/medtwin/auth"
 	"github.com/medtwin/medtwin/graph"
@@ -114,5 +115,44 @@ func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[strin
 		if err := json.Unmarshal(r.Data, v); err != nil {
 			tb.Fatal(err)
 		}
+	}
+}
+
+// timelineEvent is what tests read of a timeline event.
+type timelineEvent struct {
+	Time *time.Time
+	Kind string
+}
+
+// readTimeline pages through a patient's timeline with the page's TIMELINE
+// query, as the page does, and returns the events and the requests sent.
+func readTimeline(tb testing.TB, h http.Handler, query, id string) ([]timelineEvent, int) {
+	tb.Helper()
+	var (
+		out   []timelineEvent
+		after any
+		pages int
+	)
+	for first := true; ; first = false {
+		var tl struct {
+			Patient struct {
+				Timeline struct {
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   string
+					}
+					Edges []struct{ Node timelineEvent }
+				}
+			}
+		}
+		mustPost(tb, h, clinicianToken, query, map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
+		pages++
+		for _, e := range tl.Patient.Timeline.Edges {
+			out = append(out, e.Node)
+		}
+		if !tl.Patient.Timeline.PageInfo.HasNextPage {
+			return out, pages
+		}
+		after = tl.Patient.Timeline.PageInfo.EndCursor
 	}
 }

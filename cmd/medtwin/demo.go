@@ -318,6 +318,7 @@ func demoQueries(r *demoResult) []demoQuery {
 
 func printDemo(w io.Writer, r *demoResult, base string, took time.Duration) {
 	fmt.Fprintf(w, "\nmedtwin demo ready in %.0fs: %d events in %s\n\n", took.Seconds(), r.Events, r.DSN)
+	fmt.Fprintf(w, "  Web view  %s/ui/   (paste the token below into its login form)\n", base)
 	fmt.Fprintf(w, "  GraphQL   %s/graphql   (GraphiQL: %s/ — add the Authorization header)\n", base, base)
 	fmt.Fprintf(w, "  Health    %s/healthz\n", base)
 	fmt.Fprintf(w, "  Token     %s   (clinician; tokens file %s)\n\n", r.Token, r.Tokens)

@@ -28,8 +28,9 @@ func newServeCmd(a *app) *cobra.Command {
 	d := graph.DefaultLimits()
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
-		Short: "Serve GraphQL, Arrow Flight, Arrow over HTTP, /healthz and /metrics",
-		Long: `Serve the clinician GraphQL API at /graphql, Arrow over HTTP at /arrow/{dataset},
+		Short: "Serve GraphQL, the /ui web view, Arrow Flight, Arrow over HTTP, /healthz and /metrics",
+		Long: `Serve the clinician GraphQL API at /graphql, the clinician web view at /ui/ (it reads
+/graphql with the token pasted into its login form), Arrow over HTTP at /arrow/{dataset},
 /healthz and /metrics (Prometheus) on --addr, and Arrow Flight on --flight-addr.
 
 Every request needs a bearer token: from a tokens file (--tokens, CSV with the header
@@ -40,7 +41,8 @@ shifted dates stay the same across restarts. Every patient a response holds is w
 audit log (see medtwin audit).
 
 The Arrow services (Flight and GET /arrow/{dataset}) serve the datasets timeline, variants,
-imaging_features, lesions and feature matrices of a cohort, with the same tokens, roles,
+imaging_features, lesions and feature matrices of a cohort, and the AI-evaluation tables of an
+imaging AI tool (ai_evaluation_*?algorithm=NAME, see medtwin evaluate), with the same tokens, roles,
 pseudonymisation and audit; --arrow-max-subjects bounds the subjects of one request per role
 (default clinician=1000,researcher=1000000,admin=0; 0 means no limit).
 
@@ -135,6 +137,7 @@ pseudonymisation and audit; --arrow-max-subjects bounds the subjects of one requ
 			}
 			base := "http://" + srv.Addr()
 			fmt.Fprintf(a.stdout, "medtwin: serving GraphQL at %s/graphql (health %s/healthz, metrics %s/metrics)\n", base, base, base)
+			fmt.Fprintf(a.stdout, "medtwin: serving the clinician web view at %s/ui/\n", base)
 			fmt.Fprintf(a.stdout, "medtwin: serving Arrow over HTTP at %s/arrow/{dataset}\n", base)
 			if fln != nil {
 				fmt.Fprintf(a.stdout, "medtwin: serving Arrow Flight at grpc://%s\n", fln.Addr())

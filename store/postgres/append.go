@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,69 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/appendplan"
 	"github.com/medtwin/medtwin/timeline"
 )
 
 // eventCopyCols is the column list of the events COPY, in table order.
 const eventCopyCols = `subject_id, time, numeric_value, end_time, superseded_at, available_at, recorded_at, source_version, content_hash, record_key, rev, kind, code, text_value, unit, source`
-
-// sampleProbes is how many keys of a batch are looked up before an
-// optimistic COPY: enough to catch a re-ingest of known records at once,
-// few enough to cost one short query.
-const sampleProbes = 32
-
-// row is one event row of a batch, in the order appends process them.
-type row struct {
-	sid    int64  // subject after merge remapping
-	k0, k1 uint64 // the key as two big-endian words: cheap ordering
-	key    timeline.Key
-	i      int32 // row index in the record
-	hash   int64
-}
-
-func cmpRow(a, b row) int {
-	switch {
-	case a.sid != b.sid:
-		return cmp.Compare(a.sid, b.sid)
-	case a.k0 != b.k0:
-		return cmp.Compare(a.k0, b.k0)
-	case a.k1 != b.k1:
-		return cmp.Compare(a.k1, b.k1)
-	}
-	return cmp.Compare(a.i, b.i)
-}
-
-func cmpRowKey(r row, k rowKey) int {
-	if r.sid != k.sid {
-		return cmp.Compare(r.sid, k.sid)
-	}
-	return bytes.Compare(r.key[:], k.key[:])
-}
-
-func (r *row) setKey(k timeline.Key) {
-	r.key = k
-	r.k0 = binary.BigEndian.Uint64(k[:8])
-	r.k1 = binary.BigEndian.Uint64(k[8:])
-}
-
-// current is the stored current version of a record.
-type current struct {
-	rev     int32
-	hash    int64
-	version int64 // 0: none
-}
-
-// pending is a row to insert.
-type pending struct {
-	r          *row
-	rev        int32
-	superseded bool // superseded by a later row of the same batch
-}
-
-type rowKey struct {
-	sid int64
-	key timeline.Key
-}
 
 // Append implements store.Store.
 func (s *Store) Append(ctx context.Context, b *timeline.Batch) (store.AppendResult, error) {
@@ -98,7 +39,7 @@ func (s *Store) Append(ctx context.Context, b *timeline.Batch) (store.AppendResu
 	if err != nil {
 		return store.AppendResult{}, fmt.Errorf("postgres: append: %w", err)
 	}
-	s.codes.add(a.newCodes)
+	s.codes.Add(a.newCodes)
 	return res, nil
 }
 
@@ -108,34 +49,19 @@ type appender struct {
 	s       *Store
 	cols    *timeline.Columns
 	batch   *timeline.Batch
-	rows    []row
+	rows    []appendplan.Row
 	raw     []int64 // the batch's distinct subject ids as given
 	hasCode bool
 
 	// per attempt
 	remap    map[int64]int64
-	hasEvts  map[int64]bool
 	now      int64 // store clock, Unix µs
-	newCodes []codePair
+	newCodes []appendplan.CodePair
 }
 
 func newAppender(s *Store, cols *timeline.Columns, b *timeline.Batch) *appender {
-	n := cols.Len()
-	a := &appender{s: s, cols: cols, batch: b, rows: make([]row, n)}
-	seen := make(map[int64]struct{})
-	for i := 0; i < n; i++ {
-		e := cols.Event(i)
-		r := &a.rows[i]
-		r.i = int32(i)
-		r.setKey(e.Key)
-		r.hash = int64(timeline.ContentHash(&e))
-		sid := cols.SubjectID.Value(i)
-		if _, ok := seen[sid]; !ok {
-			seen[sid] = struct{}{}
-			a.raw = append(a.raw, sid)
-		}
-	}
-	slices.Sort(a.raw)
+	a := &appender{s: s, cols: cols, batch: b}
+	a.rows, a.raw = appendplan.Rows(cols)
 	return a
 }
 
@@ -151,29 +77,15 @@ func (a *appender) run(ctx context.Context, tx pgx.Tx, optimistic bool) (store.A
 	if err := a.subjects(ctx, tx); err != nil {
 		return res, err
 	}
-	for i := range a.rows {
-		a.rows[i].sid = a.remap[a.cols.SubjectID.Value(int(a.rows[i].i))]
-	}
-	slices.SortFunc(a.rows, cmpRow)
+	appendplan.Remap(a.rows, a.cols, a.remap)
 
-	// Rows of subjects that already have events may name known records.
-	var probe []int
-	for j := range a.rows {
-		if a.hasEvts[a.rows[j].sid] {
-			probe = append(probe, j)
-		}
-	}
-	cur := map[rowKey]current{}
-	switch {
-	case len(probe) == 0:
-		// Nothing can be known (a concurrent insert of the same key fails
-		// the COPY, and the retry probes).
-	case optimistic:
-		sample := make([]int, 0, sampleProbes)
-		for k := 0; k < sampleProbes && k < len(probe); k++ {
-			sample = append(sample, probe[k*len(probe)/min(sampleProbes, len(probe))])
-		}
-		if err := a.lookup(ctx, tx, sample, cur); err != nil {
+	cur := map[appendplan.Key]appendplan.Current{}
+	if optimistic {
+		// A sample of the batch's keys, all new: COPY under a savepoint
+		// and let the unique key catch the rare known record. The sample
+		// costs a few index probes; knowing which subjects already have
+		// events would cost one per subject.
+		if err := a.lookup(ctx, tx, appendplan.Sample(len(a.rows)), cur); err != nil {
 			return res, err
 		}
 		if len(cur) == 0 {
@@ -185,17 +97,58 @@ func (a *appender) run(ctx context.Context, tx pgx.Tx, optimistic bool) (store.A
 				return res, err
 			}
 		}
-		fallthrough
-	default:
-		if err := a.lookup(ctx, tx, probe, cur); err != nil {
-			return res, err
-		}
+	}
+	// Rows of subjects that already have events may name known records.
+	probe, err := a.probeRows(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	if err := a.lookup(ctx, tx, probe, cur); err != nil {
+		return res, err
 	}
 	r, err := a.write(ctx, tx, cur)
 	if err != nil {
 		return res, err
 	}
 	return a.finish(ctx, tx, r)
+}
+
+// probeRows returns the rows whose subject already has events: only those
+// can name a stored record (a concurrent insert of the same key fails the
+// COPY, and the retry probes again).
+func (a *appender) probeRows(ctx context.Context, tx pgx.Tx) ([]int, error) {
+	sids := make([]int64, 0, len(a.raw))
+	for j := range a.rows {
+		if j == 0 || a.rows[j].SID != a.rows[j-1].SID {
+			sids = append(sids, a.rows[j].SID)
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT k.s FROM unnest($1::bigint[]) AS k(s)
+		 WHERE EXISTS (SELECT 1 FROM events e WHERE e.subject_id = k.s)`, sids)
+	if err != nil {
+		return nil, err
+	}
+	has := make(map[int64]bool, len(sids))
+	for rows.Next() {
+		var sid int64
+		if err := rows.Scan(&sid); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		has[sid] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var probe []int
+	for j := range a.rows {
+		if has[a.rows[j].SID] {
+			probe = append(probe, j)
+		}
+	}
+	return probe, nil
 }
 
 // errKnownRecord: the optimistic COPY met a record already stored.
@@ -222,12 +175,11 @@ func (a *appender) optimisticWrite(ctx context.Context, tx pgx.Tx) (store.Append
 }
 
 // subjects maps the batch's subject ids through merges and checks that
-// they exist; it also notes which already have events.
+// they exist.
 func (a *appender) subjects(ctx context.Context, tx pgx.Tx) error {
 	rows, err := tx.Query(ctx, `
 		SELECT k.s, t.id,
-		       EXISTS (SELECT 1 FROM subjects x WHERE x.subject_id = t.id),
-		       EXISTS (SELECT 1 FROM events e WHERE e.subject_id = t.id)
+		       EXISTS (SELECT 1 FROM subjects x WHERE x.subject_id = t.id)
 		  FROM unnest($1::bigint[]) AS k(s)
 		  LEFT JOIN merges m ON m.from_subject = k.s
 		 CROSS JOIN LATERAL (SELECT COALESCE(m.into_subject, k.s) AS id) t`, a.raw)
@@ -235,12 +187,11 @@ func (a *appender) subjects(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	a.remap = make(map[int64]int64, len(a.raw))
-	a.hasEvts = make(map[int64]bool, len(a.raw))
 	var missing int64
 	for rows.Next() {
 		var from, to int64
-		var ok, has bool
-		if err := rows.Scan(&from, &to, &ok, &has); err != nil {
+		var ok bool
+		if err := rows.Scan(&from, &to, &ok); err != nil {
 			rows.Close()
 			return err
 		}
@@ -248,7 +199,6 @@ func (a *appender) subjects(ctx context.Context, tx pgx.Tx) error {
 			missing = from
 		}
 		a.remap[from] = to
-		a.hasEvts[to] = has
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -261,14 +211,14 @@ func (a *appender) subjects(ctx context.Context, tx pgx.Tx) error {
 }
 
 // lookup reads the current versions of the records at rows idx.
-func (a *appender) lookup(ctx context.Context, tx pgx.Tx, idx []int, cur map[rowKey]current) error {
+func (a *appender) lookup(ctx context.Context, tx pgx.Tx, idx []int, cur map[appendplan.Key]appendplan.Current) error {
 	const chunk = 1 << 16
 	for start := 0; start < len(idx); start += chunk {
 		part := idx[start:min(start+chunk, len(idx))]
 		sids := make([]int64, len(part))
 		keys := make([][16]byte, len(part))
 		for j, k := range part {
-			sids[j], keys[j] = a.rows[k].sid, a.rows[k].key
+			sids[j], keys[j] = a.rows[k].SID, a.rows[k].Key
 		}
 		// OFFSET 0 keeps the lateral subquery a per-key index probe; as a
 		// plain join the planner would sort the whole table to merge.
@@ -283,16 +233,16 @@ func (a *appender) lookup(ctx context.Context, tx pgx.Tx, idx []int, cur map[row
 		}
 		for rows.Next() {
 			var (
-				rk      rowKey
-				c       current
+				rk      appendplan.Key
+				c       appendplan.Current
 				version *int64
 			)
-			if err := rows.Scan(&rk.sid, &rk.key, &c.rev, &c.hash, &version); err != nil {
+			if err := rows.Scan(&rk.SID, &rk.Key, &c.Rev, &c.Hash, &version); err != nil {
 				rows.Close()
 				return err
 			}
 			if version != nil {
-				c.version = *version
+				c.Version = *version
 			}
 			cur[rk] = c
 		}
@@ -306,50 +256,15 @@ func (a *appender) lookup(ctx context.Context, tx pgx.Tx, idx []int, cur map[row
 
 // write decides each row against the stored versions cur (nil: none
 // stored), supersedes stored rows and COPYs the new ones.
-func (a *appender) write(ctx context.Context, tx pgx.Tx, cur map[rowKey]current) (store.AppendResult, error) {
-	var res store.AppendResult
-	ins := make([]pending, 0, len(a.rows))
-	var supS []int64
-	var supK [][16]byte
-	var supV []int32
-	for j := 0; j < len(a.rows); {
-		// One group: the rows of one record, in batch order.
-		end := j + 1
-		for end < len(a.rows) && a.rows[end].sid == a.rows[j].sid && a.rows[end].key == a.rows[j].key {
-			end++
+func (a *appender) write(ctx context.Context, tx pgx.Tx, cur map[appendplan.Key]appendplan.Current) (store.AppendResult, error) {
+	ins, sup, res := appendplan.Decide(a.rows, cur, a.version)
+	if len(sup) > 0 {
+		supS := make([]int64, len(sup))
+		supK := make([][16]byte, len(sup))
+		supV := make([]int32, len(sup))
+		for i, x := range sup {
+			supS[i], supK[i], supV[i] = x.SID, x.Key.Key, x.Rev
 		}
-		c, known := cur[rowKey{a.rows[j].sid, a.rows[j].key}]
-		last := -1 // index into ins of the group's newest row
-		for k := j; k < end; k++ {
-			r := &a.rows[k]
-			e := a.version(r)
-			rev := int32(0)
-			if known {
-				switch {
-				case c.hash == r.hash:
-					res.Duplicate++
-					continue
-				case e != 0 && c.version != 0 && e <= c.version:
-					res.Stale++
-					continue
-				}
-				if last >= 0 {
-					ins[last].superseded = true
-				} else {
-					supS, supK, supV = append(supS, r.sid), append(supK, r.key), append(supV, c.rev)
-				}
-				rev = c.rev + 1
-				res.Superseded++
-			} else {
-				res.Inserted++
-			}
-			ins = append(ins, pending{r: r, rev: rev})
-			last = len(ins) - 1
-			c, known = current{rev: rev, hash: r.hash, version: e}, true
-		}
-		j = end
-	}
-	if len(supS) > 0 {
 		tag, err := tx.Exec(ctx, `
 			UPDATE events e SET superseded_at = $1
 			  FROM unnest($2::bigint[], $3::uuid[], $4::integer[]) AS k(s, r, v)
@@ -371,14 +286,14 @@ func (a *appender) write(ctx context.Context, tx pgx.Tx, cur map[rowKey]current)
 	return res, nil
 }
 
-func (a *appender) version(r *row) int64 {
-	if a.cols.Version.IsValid(int(r.i)) {
-		return a.cols.Version.Value(int(r.i))
+func (a *appender) version(i int32) int64 {
+	if a.cols.Version.IsValid(int(i)) {
+		return a.cols.Version.Value(int(i))
 	}
 	return 0
 }
 
-func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) error {
+func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []appendplan.Pending) error {
 	c := a.cols
 	recorded := a.now
 	nowSup := a.now
@@ -403,9 +318,9 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 	}
 	src := newCopySource(len(ins), func(w *copyBuf, j int) error {
 		p := &ins[j]
-		i := int(p.r.i)
+		i := int(p.R.I)
 		w.fields(16)
-		w.int64(p.r.sid)
+		w.int64(p.R.SID)
 		ts(w, c.Time, i)
 		if c.Value.IsValid(i) {
 			w.float64(c.Value.Value(i))
@@ -413,7 +328,7 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 			w.null()
 		}
 		ts(w, c.EndTime, i)
-		if p.superseded {
+		if p.Superseded {
 			w.timestamp(nowSup)
 		} else {
 			w.null()
@@ -425,9 +340,9 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 		} else {
 			w.null()
 		}
-		w.int64(p.r.hash)
-		w.uuid(p.r.key[:])
-		w.int32(p.rev)
+		w.int64(p.R.Hash)
+		w.uuid(p.R.Key[:])
+		w.int32(p.Rev)
 		w.int16(int16(c.Kind(i)))
 		code := c.Code.Value(i)
 		if code == "" || !checkText(code) {
@@ -453,39 +368,19 @@ func (a *appender) copyEvents(ctx context.Context, tx pgx.Tx, ins []pending) err
 }
 
 // collectCodes notes the (code, subject) pairs of written rows that the
-// code cache does not hold yet. Rows come sorted by subject, and a subject
-// has few distinct codes in a batch: a short list per subject beats a map
-// lookup per row.
-func (a *appender) collectCodes(ins []pending) {
-	var distinct []codePair
-	var group []string
-	for j := 0; j < len(ins); {
-		sid := ins[j].r.sid
-		group = group[:0]
-		for ; j < len(ins) && ins[j].r.sid == sid; j++ {
-			code := a.cols.Code.Value(int(ins[j].r.i))
-			if !slices.Contains(group, code) {
-				group = append(group, code)
-				distinct = append(distinct, codePair{code, sid})
-			}
-		}
-	}
-	a.newCodes = a.s.codes.missing(distinct)
+// code cache does not hold yet.
+func (a *appender) collectCodes(ins []appendplan.Pending) {
+	a.newCodes = a.s.codes.Missing(appendplan.NewCodes(ins, func(i int32) string { return a.cols.Code.Value(int(i)) }))
 }
 
 // finish writes subject codes and detail rows.
 func (a *appender) finish(ctx context.Context, tx pgx.Tx, res store.AppendResult) (store.AppendResult, error) {
 	if len(a.newCodes) > 0 {
-		slices.SortFunc(a.newCodes, func(x, y codePair) int {
-			if c := strings.Compare(x.code, y.code); c != 0 {
-				return c
-			}
-			return int(x.subject - y.subject)
-		})
+		appendplan.SortCodes(a.newCodes)
 		codes := make([]string, len(a.newCodes))
 		sids := make([]int64, len(a.newCodes))
 		for i, p := range a.newCodes {
-			codes[i], sids[i] = p.code, p.subject
+			codes[i], sids[i] = p.Code, p.Subject
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO subject_codes (code, subject_id) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`, codes, sids); err != nil {
 			return res, err
@@ -516,21 +411,21 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 	n := int(rec.NumRows())
 	subj := rec.Column(0).(*array.Int64)
 	keyCol := rec.Column(1).(*array.FixedSizeBinary)
-	drows := make([]row, n)
+	drows := make([]appendplan.Row, n)
 	for i := 0; i < n; i++ {
 		sid, ok := a.remap[subj.Value(i)]
 		var k timeline.Key
 		copy(k[:], keyCol.Value(i))
 		if ok {
-			_, ok = slices.BinarySearchFunc(a.rows, rowKey{sid, k}, cmpRowKey)
+			_, ok = slices.BinarySearchFunc(a.rows, appendplan.Key{SID: sid, Key: k}, appendplan.CmpRowKey)
 		}
 		if !ok {
 			return 0, fmt.Errorf("%w: %s row %d has no event in its batch", store.ErrInvalid, t, i)
 		}
-		drows[i] = row{sid: sid, i: int32(i)}
-		drows[i].setKey(k)
+		drows[i] = appendplan.Row{SID: sid, I: int32(i)}
+		drows[i].SetKey(k)
 	}
-	slices.SortFunc(drows, cmpRow)
+	slices.SortFunc(drows, appendplan.CmpRow)
 	// Imaging rows are keyed by event and series (migration 0002): an
 	// imaging_study event keeps one row per series.
 	series := func(int32) string { return "" }
@@ -539,19 +434,19 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 		col := rec.Column(schema.FieldIndices("series_uid")[0]).(*array.String)
 		series = func(i int32) string { return col.Value(int(i)) }
 		conflict += ", series_uid"
-		slices.SortFunc(drows, func(x, y row) int {
-			if c := cmpRowKey(x, rowKey{y.sid, y.key}); c != 0 {
+		slices.SortFunc(drows, func(x, y appendplan.Row) int {
+			if c := appendplan.CmpRowKey(x, appendplan.Key{SID: y.SID, Key: y.Key}); c != 0 {
 				return c
 			}
-			if c := strings.Compare(series(x.i), series(y.i)); c != 0 {
+			if c := strings.Compare(series(x.I), series(y.I)); c != 0 {
 				return c
 			}
-			return cmp.Compare(x.i, y.i) // batch order: the last row wins
+			return cmp.Compare(x.I, y.I) // batch order: the last row wins
 		})
 	}
 	keep := drows[:0]
 	for j := range drows {
-		if j+1 < len(drows) && drows[j+1].sid == drows[j].sid && drows[j+1].key == drows[j].key && series(drows[j+1].i) == series(drows[j].i) {
+		if j+1 < len(drows) && drows[j+1].SID == drows[j].SID && drows[j+1].Key == drows[j].Key && series(drows[j+1].I) == series(drows[j].I) {
 			continue // a later row of the same event (and series) wins
 		}
 		keep = append(keep, drows[j])
@@ -591,11 +486,11 @@ func (a *appender) writeDetail(ctx context.Context, tx pgx.Tx, t timeline.Detail
 	src := newCopySource(len(keep), func(w *copyBuf, j int) error {
 		r := &keep[j]
 		w.fields(len(enc))
-		w.int64(r.sid)
-		w.uuid(r.key[:])
+		w.int64(r.SID)
+		w.uuid(r.Key[:])
 		for c := 2; c < len(enc); c++ {
-			if err := enc[c](w, int(r.i)); err != nil {
-				return fmt.Errorf("%s row %d column %s: %w", t, r.i, schema.Field(c).Name, err)
+			if err := enc[c](w, int(r.I)); err != nil {
+				return fmt.Errorf("%s row %d column %s: %w", t, r.I, schema.Field(c).Name, err)
 			}
 		}
 		return nil

@@ -289,24 +289,30 @@ func (s *Store) Identifiers(ctx context.Context, subject int64) ([]timeline.Iden
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	var ok bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subjects WHERE subject_id = $1)`, subject).Scan(&ok); err != nil {
+	// One round trip: the subject's row, joined to its identifiers (none:
+	// one row of NULLs; no subject: no row).
+	rows, err := s.pool.Query(ctx, `SELECT i.system, i.value FROM subjects s LEFT JOIN identifiers i ON i.subject_id = s.subject_id WHERE s.subject_id = $1 ORDER BY i.system, i.value`, subject)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: identifiers: %w", err)
 	}
-	if !ok {
+	defer rows.Close()
+	var out []timeline.Identifier
+	found := false
+	for rows.Next() {
+		found = true
+		var system, value *string
+		if err := rows.Scan(&system, &value); err != nil {
+			return nil, fmt.Errorf("postgres: identifiers: %w", err)
+		}
+		if system != nil && value != nil {
+			out = append(out, timeline.Identifier{System: *system, Value: *value})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: identifiers: %w", err)
+	}
+	if !found {
 		return nil, store.ErrNotFound
-	}
-	rows, err := s.pool.Query(ctx, `SELECT system, value FROM identifiers WHERE subject_id = $1 ORDER BY system, value`, subject)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: identifiers: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (timeline.Identifier, error) {
-		var id timeline.Identifier
-		err := r.Scan(&id.System, &id.Value)
-		return id, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: identifiers: %w", err)
 	}
 	if out == nil {
 		out = []timeline.Identifier{}

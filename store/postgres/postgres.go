@@ -29,7 +29,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +37,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/appendplan"
 )
 
 //go:embed migrations/*.sql
@@ -60,7 +60,7 @@ type Store struct {
 	now   func() time.Time
 	log   *slog.Logger
 	ns    int32 // advisory-lock namespace of this schema
-	codes *codeCache
+	codes *appendplan.CodeCache
 
 	closed atomic.Bool
 	base   context.Context // cancelled by Close: open readers fail
@@ -92,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // OpenConfig connects with a parsed pool configuration (tests use it to set
 // search_path) and applies pending migrations.
 func OpenConfig(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: newCodeCache(1 << 20)}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: appendplan.NewCodeCache(1 << 20)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -258,48 +258,4 @@ func (s *Store) Close() error {
 		s.log.Warn("postgres: closing with readers still open")
 	}
 	return nil
-}
-
-// codeCache remembers (code, subject) pairs known to be in subject_codes, so
-// appends skip re-inserting them. Pairs enter only after their transaction
-// committed; rows are never deleted from subject_codes except for
-// merged-away subjects, which appends never name (they are remapped).
-type codeCache struct {
-	mu    sync.Mutex
-	limit int
-	m     map[codePair]struct{}
-}
-
-type codePair struct {
-	code    string
-	subject int64
-}
-
-func newCodeCache(limit int) *codeCache {
-	return &codeCache{limit: limit, m: make(map[codePair]struct{})}
-}
-
-// missing returns the pairs of ps the cache does not hold, with their
-// codes copied (ps may alias Arrow buffers).
-func (c *codeCache) missing(ps []codePair) []codePair {
-	var out []codePair
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, p := range ps {
-		if _, ok := c.m[p]; !ok {
-			out = append(out, codePair{strings.Clone(p.code), p.subject})
-		}
-	}
-	return out
-}
-
-func (c *codeCache) add(ps []codePair) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m)+len(ps) > c.limit {
-		c.m = make(map[codePair]struct{}) // bounded: start over
-	}
-	for _, p := range ps {
-		c.m[p] = struct{}{}
-	}
 }

@@ -1,41 +1,41 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/appendplan"
 	"github.com/medtwin/medtwin/timeline"
 )
 
 const (
 	eventCols   = "subject_id, record_key, rev, time, code, numeric_value, text_value, unit, kind, end_time, source, superseded_at, available_at, recorded_at, source_version, content_hash"
 	nEventCols  = 16
-	insertChunk = 128 // rows per multi-row INSERT (16 params each)
+	insertChunk = 256 // rows per multi-row INSERT (16 params each)
 	lookupChunk = 256 // (subject, key) pairs per existence query
+	idChunk     = 500 // subject ids per IN list
 )
 
-type rowKey struct {
-	subject int64
-	key     timeline.Key
-}
-
-type current struct {
-	rev     int64
-	hash    int64
-	version int64 // 0: unknown
-	pending int   // index+1 into pending rows when inserted by this batch
-}
+// errKnownRecord: the optimistic insert met a record already stored.
+var errKnownRecord = errors.New("sqlite: known record")
 
 // Append implements store.Store.
+//
+// The first attempt is optimistic: when a sample of the batch's keys are
+// all new, the rows are inserted without looking each key up, and the
+// primary key (a known record always has its rev 0 stored) catches the
+// rare known record; the transaction is then rolled back and the batch
+// decided key by key.
 func (s *Store) Append(ctx context.Context, b *timeline.Batch) (store.AppendResult, error) {
 	var res store.AppendResult
 	if b == nil || b.Events == nil {
@@ -45,150 +45,97 @@ func (s *Store) Append(ctx context.Context, b *timeline.Batch) (store.AppendResu
 	if err != nil {
 		return res, fmt.Errorf("sqlite: append: %w: %v", store.ErrInvalid, err)
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		a := &appender{s: s, tx: tx, ctx: ctx, now: s.now().UnixMicro()}
-		r, err := a.run(cols, b)
-		res = r
-		return err
-	})
+	a := &appender{s: s, ctx: ctx, cols: cols, batch: b}
+	a.rows, a.raw = appendplan.Rows(cols)
+	for _, optimistic := range []bool{true, false} {
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			a.tx = tx
+			r, err := a.run(optimistic)
+			res = r
+			return err
+		})
+		if !errors.Is(err, errKnownRecord) {
+			break
+		}
+	}
 	if err != nil {
 		return store.AppendResult{}, fmt.Errorf("sqlite: append: %w", err)
 	}
+	s.codes.Add(a.newCodes)
 	return res, nil
 }
 
+// appender holds what one Append computes once (hashes, order) and what
+// each attempt decides.
 type appender struct {
-	s       *Store
-	tx      *sql.Tx
-	ctx     context.Context
-	now     int64
-	remap   map[int64]int64
-	pending [][]any
+	s     *Store
+	ctx   context.Context
+	cols  *timeline.Columns
+	batch *timeline.Batch
+	rows  []appendplan.Row
+	raw   []int64 // the batch's distinct subject ids as given
+
+	// per attempt
+	tx       *sql.Tx
+	now      int64
+	remap    map[int64]int64
+	newCodes []appendplan.CodePair
 }
 
-func (a *appender) subject(id int64) (int64, error) {
-	if to, ok := a.remap[id]; ok {
-		return to, nil
-	}
-	to := id
-	var into int64
-	err := a.tx.QueryRowContext(a.ctx, `SELECT into_subject FROM merges WHERE from_subject = ?`, id).Scan(&into)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return 0, err
-	default:
-		to = into
-	}
-	ok, err := subjectExists(a.ctx, a.tx, to)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, fmt.Errorf("%w: subject %d does not exist (resolve identifiers first)", store.ErrInvalid, id)
-	}
-	a.remap[id] = to
-	return to, nil
-}
-
-func (a *appender) run(cols *timeline.Columns, b *timeline.Batch) (store.AppendResult, error) {
+func (a *appender) run(optimistic bool) (store.AppendResult, error) {
 	var res store.AppendResult
-	n := cols.Len()
-	a.remap = make(map[int64]int64)
-	subjects := make([]int64, n)
-	hasEvents := make(map[int64]bool)
-	for i := 0; i < n; i++ {
-		sid, err := a.subject(cols.SubjectID.Value(i))
+	a.now = a.s.now().UnixMicro()
+	a.newCodes = nil
+	if err := a.subjects(); err != nil {
+		return res, err
+	}
+	appendplan.Remap(a.rows, a.cols, a.remap)
+	cur := make(map[appendplan.Key]appendplan.Current)
+	if optimistic {
+		if err := a.lookup(appendplan.Sample(len(a.rows)), cur); err != nil {
+			return res, err
+		}
+		optimistic = len(cur) == 0
+	}
+	if !optimistic {
+		probe, err := a.probeRows()
 		if err != nil {
 			return res, err
 		}
-		subjects[i] = sid
-		if _, ok := hasEvents[sid]; !ok {
-			var one int
-			err := a.tx.QueryRowContext(a.ctx, `SELECT 1 FROM events WHERE subject_id = ? LIMIT 1`, sid).Scan(&one)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return res, err
-			}
-			hasEvents[sid] = err == nil
-		}
-	}
-
-	// Current versions of the batch's keys, for subjects that have events.
-	cur := make(map[rowKey]*current)
-	var probe []int
-	for i := 0; i < n; i++ {
-		if hasEvents[subjects[i]] {
-			probe = append(probe, i)
-		}
-	}
-	for start := 0; start < len(probe); start += lookupChunk {
-		end := min(start+lookupChunk, len(probe))
-		if err := a.lookup(cols, subjects, probe[start:end], cur); err != nil {
+		if err := a.lookup(probe, cur); err != nil {
 			return res, err
 		}
 	}
-
-	keys := make(map[rowKey]bool, n)
-	codes := make(map[string]map[int64]bool)
-	for i := 0; i < n; i++ {
-		e := cols.Event(i)
-		e.SubjectID = subjects[i]
-		if !timeline.ValidText(e.Code) || !timeline.ValidText(e.Text) || !timeline.ValidText(e.Unit) || !timeline.ValidText(e.Source) {
-			return res, fmt.Errorf("%w: row %d: %v", store.ErrInvalid, i, timeline.ErrBadText)
+	ins, sup, res := appendplan.Decide(a.rows, cur, a.version)
+	if len(sup) > 0 {
+		st, err := a.tx.PrepareContext(a.ctx, `UPDATE events SET superseded_at = ? WHERE subject_id = ? AND record_key = ? AND rev = ?`)
+		if err != nil {
+			return res, err
 		}
-		rk := rowKey{subjects[i], e.Key}
-		keys[rk] = true
-		h := int64(timeline.ContentHash(&e))
-		c, known := cur[rk]
-		rev := int64(0)
-		if known {
-			switch {
-			case c.hash == h:
-				res.Duplicate++
-				continue
-			case e.SourceVersion != 0 && c.version != 0 && e.SourceVersion <= c.version:
-				res.Stale++
-				continue
-			}
-			if c.pending > 0 {
-				a.pending[c.pending-1][11] = a.now // superseded_at of a row of this batch
-			} else if _, err := a.tx.ExecContext(a.ctx, `UPDATE events SET superseded_at = ? WHERE subject_id = ? AND record_key = ? AND rev = ?`,
-				a.now, rk.subject, rk.key[:], c.rev); err != nil {
+		for _, x := range sup {
+			if _, err := st.ExecContext(a.ctx, a.now, x.SID, x.Key.Key[:], x.Rev); err != nil {
+				st.Close()
 				return res, err
 			}
-			rev = c.rev + 1
-			res.Superseded++
-		} else {
-			res.Inserted++
 		}
-		var version any
-		if e.SourceVersion != 0 {
-			version = e.SourceVersion
-		}
-		key := rk.key
-		a.pending = append(a.pending, []any{
-			e.SubjectID, key[:], rev, micros(e.Time), e.Code, nullFloat(e), nullString(e.Text),
-			nullString(e.Unit), int(e.Kind), micros(e.EndTime), nullString(e.Source), nil,
-			micros(e.AvailableAt), a.now, version, h,
-		})
-		cur[rk] = &current{rev: rev, hash: h, version: e.SourceVersion, pending: len(a.pending)}
-		if codes[e.Code] == nil {
-			codes[e.Code] = make(map[int64]bool)
-		}
-		codes[e.Code][e.SubjectID] = true
+		st.Close()
 	}
-	if err := a.flushEvents(); err != nil {
+	if err := a.insertEvents(ins); err != nil {
+		if optimistic && isPrimaryKeyViolation(err) {
+			return res, errKnownRecord
+		}
 		return res, err
 	}
-	if err := a.writeCodes(codes); err != nil {
+	a.newCodes = a.s.codes.Missing(appendplan.NewCodes(ins, func(i int32) string { return a.cols.Code.Value(int(i)) }))
+	if err := a.writeCodes(); err != nil {
 		return res, err
 	}
 	for _, t := range timeline.DetailTables() {
-		rec := b.Detail(t)
+		rec := a.batch.Detail(t)
 		if rec == nil {
 			continue
 		}
-		nd, err := a.writeDetail(t, rec, keys)
+		nd, err := a.writeDetail(t, rec)
 		if err != nil {
 			return res, err
 		}
@@ -197,21 +144,127 @@ func (a *appender) run(cols *timeline.Columns, b *timeline.Batch) (store.AppendR
 	return res, nil
 }
 
-func nullFloat(e timeline.Event) any {
-	if e.HasValue {
-		return e.Value
+func isPrimaryKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func (a *appender) version(i int32) int64 {
+	if a.cols.Version.IsValid(int(i)) {
+		return a.cols.Version.Value(int(i))
+	}
+	return 0
+}
+
+// subjects maps the batch's subject ids through merges and checks that
+// they exist.
+func (a *appender) subjects() error {
+	a.remap = make(map[int64]int64, len(a.raw))
+	for _, sid := range a.raw {
+		a.remap[sid] = sid
+	}
+	err := a.eachID(`SELECT from_subject, into_subject FROM merges WHERE from_subject IN `, a.raw, func(rows *sql.Rows) error {
+		var from, into int64
+		if err := rows.Scan(&from, &into); err != nil {
+			return err
+		}
+		a.remap[from] = into
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(a.remap))
+	for _, to := range a.remap {
+		ids = append(ids, to)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	found := make(map[int64]bool, len(ids))
+	err = a.eachID(`SELECT subject_id FROM subjects WHERE subject_id IN `, ids, func(rows *sql.Rows) error {
+		var sid int64
+		if err := rows.Scan(&sid); err != nil {
+			return err
+		}
+		found[sid] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, sid := range a.raw {
+		if !found[a.remap[sid]] {
+			return fmt.Errorf("%w: subject %d does not exist (resolve identifiers first)", store.ErrInvalid, sid)
+		}
 	}
 	return nil
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
+// eachID runs query (ending in "IN ") over ids in chunks and calls fn for
+// each result row.
+func (a *appender) eachID(query string, ids []int64, fn func(*sql.Rows) error) error {
+	args := make([]any, 0, idChunk)
+	for start := 0; start < len(ids); start += idChunk {
+		part := ids[start:min(start+idChunk, len(ids))]
+		args = args[:0]
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := a.tx.QueryContext(a.ctx, query+"("+strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
-	return s
+	return nil
 }
 
-func (a *appender) lookup(cols *timeline.Columns, subjects []int64, idx []int, cur map[rowKey]*current) error {
+// probeRows returns the rows whose subject already has events: only those
+// can name a stored record.
+func (a *appender) probeRows() ([]int, error) {
+	var probe []int
+	for j := 0; j < len(a.rows); {
+		sid := a.rows[j].SID
+		end := j + 1
+		for end < len(a.rows) && a.rows[end].SID == sid {
+			end++
+		}
+		var one int
+		err := a.tx.QueryRowContext(a.ctx, `SELECT 1 FROM events WHERE subject_id = ? LIMIT 1`, sid).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, err
+		default:
+			for k := j; k < end; k++ {
+				probe = append(probe, k)
+			}
+		}
+		j = end
+	}
+	return probe, nil
+}
+
+// lookup reads the current versions of the records at rows idx.
+func (a *appender) lookup(idx []int, cur map[appendplan.Key]appendplan.Current) error {
+	for start := 0; start < len(idx); start += lookupChunk {
+		if err := a.lookupChunk(idx[start:min(start+lookupChunk, len(idx))], cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *appender) lookupChunk(idx []int, cur map[appendplan.Key]appendplan.Current) error {
 	var sb strings.Builder
 	sb.WriteString(`SELECT subject_id, record_key, rev, content_hash, source_version FROM events WHERE superseded_at IS NULL AND (subject_id, record_key) IN (VALUES `)
 	args := make([]any, 0, 2*len(idx))
@@ -220,7 +273,7 @@ func (a *appender) lookup(cols *timeline.Columns, subjects []int64, idx []int, c
 			sb.WriteByte(',')
 		}
 		sb.WriteString("(?,?)")
-		args = append(args, subjects[i], cols.Key.Value(i))
+		args = append(args, a.rows[i].SID, a.rows[i].Key[:])
 	}
 	sb.WriteByte(')')
 	rows, err := a.tx.QueryContext(a.ctx, sb.String(), args...)
@@ -230,39 +283,28 @@ func (a *appender) lookup(cols *timeline.Columns, subjects []int64, idx []int, c
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			rk      rowKey
+			k       appendplan.Key
 			key     []byte
-			c       current
+			c       appendplan.Current
 			version sql.NullInt64
 		)
-		if err := rows.Scan(&rk.subject, &key, &c.rev, &c.hash, &version); err != nil {
+		if err := rows.Scan(&k.SID, &key, &c.Rev, &c.Hash, &version); err != nil {
 			return err
 		}
-		copy(rk.key[:], key)
-		c.version = version.Int64
-		cur[rk] = &c
+		copy(k.Key[:], key)
+		c.Version = version.Int64
+		cur[k] = c
 	}
 	return rows.Err()
 }
 
-// flushEvents inserts the pending rows in primary-key order (b-tree pages
-// are visited once, in order, rather than at random for time-ordered
-// input), in multi-row statements: the full-size statement is prepared once
-// per batch. OR FAIL: the rows were checked against the store, and a
-// constraint error fails the whole transaction anyway, so SQLite needs no
+// insertEvents inserts rows (in primary-key order: b-tree pages are visited
+// once, in order, rather than at random for time-ordered input) in
+// multi-row statements; the full-size statement is prepared once per batch.
+// OR FAIL: the rows were decided against the store (or the attempt is
+// optimistic and a constraint error rolls it back), so SQLite needs no
 // statement journal.
-func (a *appender) flushEvents() error {
-	rows := a.pending
-	sort.Slice(rows, func(i, j int) bool {
-		si, sj := rows[i][0].(int64), rows[j][0].(int64)
-		if si != sj {
-			return si < sj
-		}
-		if c := bytes.Compare(rows[i][1].([]byte), rows[j][1].([]byte)); c != 0 {
-			return c < 0
-		}
-		return rows[i][2].(int64) < rows[j][2].(int64)
-	})
+func (a *appender) insertEvents(ins []appendplan.Pending) error {
 	const prefix = "INSERT OR FAIL INTO events (" + eventCols + ") VALUES "
 	var full *sql.Stmt
 	defer func() {
@@ -271,12 +313,14 @@ func (a *appender) flushEvents() error {
 		}
 	}()
 	args := make([]any, 0, insertChunk*nEventCols)
-	for start := 0; start < len(rows); start += insertChunk {
-		end := min(start+insertChunk, len(rows))
-		chunk := rows[start:end]
+	for start := 0; start < len(ins); start += insertChunk {
+		chunk := ins[start:min(start+insertChunk, len(ins))]
 		args = args[:0]
-		for _, r := range chunk {
-			args = append(args, r...)
+		for j := range chunk {
+			var err error
+			if args, err = a.eventArgs(args, &chunk[j]); err != nil {
+				return err
+			}
 		}
 		var err error
 		if len(chunk) == insertChunk {
@@ -293,8 +337,49 @@ func (a *appender) flushEvents() error {
 			return err
 		}
 	}
-	a.pending = nil
 	return nil
+}
+
+// eventArgs appends the insert arguments of one row, in eventCols order.
+func (a *appender) eventArgs(args []any, p *appendplan.Pending) ([]any, error) {
+	c := a.cols
+	i := int(p.R.I)
+	code := c.Code.Value(i)
+	text, unit, source := timeline.StringAt(c.Text, i), timeline.StringAt(c.Unit, i), timeline.StringAt(c.Source, i)
+	if !timeline.ValidText(code) || !timeline.ValidText(text) || !timeline.ValidText(unit) || !timeline.ValidText(source) {
+		return nil, fmt.Errorf("%w: row %d: %v", store.ErrInvalid, i, timeline.ErrBadText)
+	}
+	var value, superseded, version any
+	if c.Value.IsValid(i) {
+		value = c.Value.Value(i)
+	}
+	if p.Superseded {
+		superseded = a.now // by a later row of this batch
+	}
+	if c.Version.IsValid(i) {
+		if v := c.Version.Value(i); v != 0 {
+			version = v
+		}
+	}
+	return append(args,
+		p.R.SID, p.R.Key[:], int64(p.Rev), microsAt(c.Time, i), code, value, nullString(text),
+		nullString(unit), int64(c.Kind(i)), microsAt(c.EndTime, i), nullString(source), superseded,
+		microsAt(c.Available, i), a.now, version, p.R.Hash,
+	), nil
+}
+
+func microsAt(col *array.Timestamp, i int) any {
+	if col.IsNull(i) {
+		return nil
+	}
+	return int64(col.Value(i))
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func multiInsert(prefix string, ncols, nrows int) string {
@@ -311,17 +396,18 @@ func multiInsert(prefix string, ncols, nrows int) string {
 	return sb.String()
 }
 
-func (a *appender) writeCodes(codes map[string]map[int64]bool) error {
-	var args []any
-	for code, subs := range codes {
-		for sid := range subs {
-			args = append(args, code, sid)
-		}
-	}
+// writeCodes stores the attempt's new (code, subject) pairs.
+func (a *appender) writeCodes() error {
+	appendplan.SortCodes(a.newCodes)
 	const per = 256
-	for start := 0; start < len(args); start += 2 * per {
-		end := min(start+2*per, len(args))
-		if _, err := a.tx.ExecContext(a.ctx, multiInsert("INSERT OR IGNORE INTO subject_codes (code, subject_id) VALUES ", 2, (end-start)/2), args[start:end]...); err != nil {
+	args := make([]any, 0, 2*per)
+	for start := 0; start < len(a.newCodes); start += per {
+		part := a.newCodes[start:min(start+per, len(a.newCodes))]
+		args = args[:0]
+		for _, p := range part {
+			args = append(args, p.Code, p.Subject)
+		}
+		if _, err := a.tx.ExecContext(a.ctx, multiInsert("INSERT OR IGNORE INTO subject_codes (code, subject_id) VALUES ", 2, len(part)), args...); err != nil {
 			return err
 		}
 	}
@@ -330,7 +416,7 @@ func (a *appender) writeCodes(codes map[string]map[int64]bool) error {
 
 // writeDetail upserts a detail record; every row must belong to an event of
 // the batch.
-func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record, keys map[rowKey]bool) (int64, error) {
+func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record) (int64, error) {
 	schema := t.Schema()
 	if !rec.Schema().Equal(schema) {
 		return 0, fmt.Errorf("%w: %s record with a foreign schema", store.ErrInvalid, t)
@@ -362,13 +448,13 @@ func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record, keys ma
 	}
 	rows := 0
 	for i := 0; i < n; i++ {
-		sid, err := a.subject(subj.Value(i))
-		if err != nil {
-			return 0, err
-		}
+		sid, ok := a.remap[subj.Value(i)]
 		var k timeline.Key
 		copy(k[:], keyCol.Value(i))
-		if !keys[rowKey{sid, k}] {
+		if ok {
+			_, ok = slices.BinarySearchFunc(a.rows, appendplan.Key{SID: sid, Key: k}, appendplan.CmpRowKey)
+		}
+		if !ok {
 			return 0, fmt.Errorf("%w: %s row %d has no event in its batch", store.ErrInvalid, t, i)
 		}
 		args = append(args, sid, k[:])

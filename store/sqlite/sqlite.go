@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/appendplan"
 	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
@@ -47,6 +48,7 @@ type Store struct {
 	db     *sql.DB
 	now    func() time.Time
 	log    *slog.Logger
+	codes  *appendplan.CodeCache
 	closed atomic.Bool
 }
 
@@ -55,7 +57,7 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating when needed) the database file at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: appendplan.NewCodeCache(1 << 20)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -197,7 +199,12 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 		}
 		switch len(found) {
 		case 0:
-			if err := tx.QueryRowContext(ctx, `INSERT INTO subjects (created_at) VALUES (?) RETURNING subject_id`, s.now().UnixMicro()).Scan(&subject); err != nil {
+			// Never reuse the id of a merged-away subject (an INTEGER
+			// PRIMARY KEY would take max+1 after the newest subject was
+			// merged away): rows arriving for that id follow the merge.
+			if err := tx.QueryRowContext(ctx, `INSERT INTO subjects (subject_id, created_at) VALUES (
+				max(coalesce((SELECT max(subject_id) FROM subjects), 0), coalesce((SELECT max(from_subject) FROM merges), 0)) + 1, ?)
+				RETURNING subject_id`, s.now().UnixMicro()).Scan(&subject); err != nil {
 				return err
 			}
 		default:
@@ -389,27 +396,32 @@ func (s *Store) Identifiers(ctx context.Context, subject int64) ([]timeline.Iden
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM subjects WHERE subject_id = ?`, subject).Scan(&n); err != nil {
-		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
-	}
-	if n == 0 {
-		return nil, store.ErrNotFound
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT system, value FROM identifiers WHERE subject_id = ? ORDER BY system, value`, subject)
+	// One statement: the subject's row, joined to its identifiers (none:
+	// one row of NULLs; no subject: no row).
+	rows, err := s.db.QueryContext(ctx, `SELECT i.system, i.value FROM subjects s LEFT JOIN identifiers i ON i.subject_id = s.subject_id WHERE s.subject_id = ? ORDER BY i.system, i.value`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
 	}
 	defer rows.Close()
 	out := []timeline.Identifier{}
+	found := false
 	for rows.Next() {
-		var id timeline.Identifier
-		if err := rows.Scan(&id.System, &id.Value); err != nil {
-			return nil, err
+		found = true
+		var system, value sql.NullString
+		if err := rows.Scan(&system, &value); err != nil {
+			return nil, fmt.Errorf("sqlite: identifiers: %w", err)
 		}
-		out = append(out, id)
+		if system.Valid && value.Valid {
+			out = append(out, timeline.Identifier{System: system.String, Value: value.String})
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: identifiers: %w", err)
+	}
+	if !found {
+		return nil, store.ErrNotFound
+	}
+	return out, nil
 }
 
 // Subjects implements store.Store.

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Identity", testIdentity},
 		{"AppendIdempotent", testIdempotent},
 		{"Supersede", testSupersede},
+		{"KnownAmongNew", testKnownAmongNew},
 		{"AtomicBatch", testAtomic},
 		{"AsOf", testAsOf},
 		{"Filters", testFilters},
@@ -307,6 +308,69 @@ func testSupersede(t *testing.T, open Opener) {
 	}
 }
 
+// testKnownAmongNew appends large batches of new records, each carrying
+// a few stored ones (unchanged and changed): a backend that inserts
+// optimistically after sampling a few keys must still count and version
+// every row exactly as a key-by-key decision would.
+func testKnownAmongNew(t *testing.T, open Opener) {
+	clk := NewClock(T0)
+	s := open(t, clk.Now)
+	old := resolve(t, s, ident("urn:mrn", "old"))
+	var stored []timeline.Event
+	for i := 0; i < 20; i++ {
+		stored = append(stored, Lab(old, fmt.Sprintf("s%02d", i), T0.Add(-time.Duration(i)*time.Hour), "LOINC//1742-6", float64(i)))
+	}
+	appendOK(t, s, clk.Now, stored...)
+	fresh := resolve(t, s, ident("urn:mrn", "new"))
+	for round := 0; round < 5; round++ {
+		clk.Advance(time.Hour)
+		var evs []timeline.Event
+		for i := 0; i < 1500; i++ {
+			sid := fresh
+			if i%2 == 0 {
+				sid = old
+			}
+			evs = append(evs, Lab(sid, fmt.Sprintf("n%d-%04d", round, i), T0.Add(-time.Duration(i)*time.Minute), "LOINC//1920-8", float64(i)))
+		}
+		dup := stored[round*4]
+		changed := stored[round*4+1]
+		changed.Value += 1000
+		evs = append(evs, dup, changed)
+		res := appendOK(t, s, clk.Now, evs...)
+		if res.Inserted != 1500 || res.Duplicate != 1 || res.Superseded != 1 {
+			t.Fatalf("round %d: %+v, want 1500 inserted, 1 duplicate, 1 superseded", round, res)
+		}
+	}
+	got := readTimeline(t, s, old, store.Filter{Codes: []string{"LOINC//1742-6"}})
+	if len(got) != 20 {
+		t.Fatalf("old subject has %d current stored-code rows, want 20", len(got))
+	}
+	changed := map[float64]bool{}
+	for _, e := range got {
+		if e.Value >= 1000 {
+			changed[e.Value] = true
+		}
+	}
+	if len(changed) != 5 {
+		t.Errorf("%d changed records current, want 5", len(changed))
+	}
+	if n := len(readTimeline(t, s, fresh, store.Filter{})); n != 5*750 {
+		t.Errorf("new subject has %d rows, want %d", n, 5*750)
+	}
+	if n := len(readTimeline(t, s, old, store.Filter{})); n != 20+5*750 {
+		t.Errorf("old subject has %d current rows, want %d", n, 20+5*750)
+	}
+	before := readTimeline(t, s, old, store.Filter{KnownBy: T0})
+	if len(before) != 20 {
+		t.Fatalf("known-by read before the rounds = %d rows, want the 20 first versions", len(before))
+	}
+	for _, e := range before {
+		if e.Value >= 1000 {
+			t.Errorf("known-by read before the rounds shows a later version (%v)", e.Value)
+		}
+	}
+}
+
 func testAtomic(t *testing.T, open Opener) {
 	clk := NewClock(T0)
 	s := open(t, clk.Now)
@@ -465,6 +529,20 @@ func testMerge(t *testing.T, open Opener) {
 	ids, _ := s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{"LOINC//777-3"}})
 	if len(ids) != 1 || ids[0] != a {
 		t.Errorf("has-code after merge = %v", ids)
+	}
+	// A patient created after the merge never gets the merged-away id
+	// (b was the newest subject): its rows must not follow b's merge.
+	c := resolve(t, s, ident("fhir", "c"))
+	if c == a || c == b {
+		t.Fatalf("new subject reuses id %d (survivor %d, merged-away %d)", c, a, b)
+	}
+	appendOK(t, s, clk.Now, Lab(c, "c1", T0, "LOINC//777-3", 5))
+	if n := len(readTimeline(t, s, c, store.Filter{})); n != 1 {
+		t.Errorf("new subject has %d events, want 1", n)
+	}
+	ids, _ = s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{"LOINC//777-3"}})
+	if len(ids) != 2 {
+		t.Errorf("has-code after a new subject = %v, want [%d %d]", ids, a, c)
 	}
 }
 

@@ -5,6 +5,8 @@
 import { gql, setToken, clearToken, AuthError, VIEWER, FIND_BY_IDENTIFIER, FIND_BY_ID, LIST, TIMELINE, TWINS, VARIANTS } from './gql.js';
 import { timeline, chart, laneOf, fmtNum, fmtTime, DAY } from './svg.js';
 import { Registry } from './prov.js';
+import { loadAlgorithms, evaluate } from './ai.js';
+import { h, clear } from './dom.js';
 
 const $ = id => document.getElementById(id);
 
@@ -12,23 +14,13 @@ const $ = id => document.getElementById(id);
 const state = {
   viewer: null, patient: null, events: [], byKey: new Map(),
   twins: null, variants: null, range: null, extent: null, prov: new Registry(),
-  loadSeq: 0,
+  aiProv: new Registry(), loadSeq: 0,
 };
 
 const identified = () => state.viewer && state.viewer.role !== 'RESEARCHER';
 const ms = t => (t === null || t === undefined ? null : Date.parse(t));
 
 function show(id, on) { $(id).hidden = !on; }
-function clear(node) { while (node.firstChild) node.firstChild.remove(); }
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === 'class') e.className = v; else e.setAttribute(k, String(v));
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
 
 function fail(where, err) {
   if (err instanceof AuthError) { logout('Your token was refused or has expired: log in again.'); return; }
@@ -58,6 +50,7 @@ async function login(ev) {
   $('search-ident').hidden = !identified();
   $('id-label').textContent = identified() ? 'Patient id' : 'Pseudonym (ps_…)';
   $('patient-id').focus();
+  loadAlgorithms().catch(err => fail('ai-error', err));
 }
 
 function logout(msg = '') {
@@ -66,7 +59,9 @@ function logout(msg = '') {
   state.loadSeq++;
   for (const id of ['timeline', 'lab-chart', 'liver', 'pneumonia', 'oncology', 'variants', 'patient-list', 'prov-body']) clear($(id));
   $('viewer').textContent = '';
-  show('patient', false); show('search', false); show('logout', false); show('prov', false); show('login', true);
+  clear($('ai-result')); clear($('ai-algorithm'));
+  state.aiProv = new Registry();
+  show('ai', false); show('patient', false); show('search', false); show('logout', false); show('prov', false); show('login', true);
   $('login-error').textContent = msg;
   $('token').focus();
 }
@@ -412,10 +407,10 @@ function renderVariants() {
 
 // ---- provenance panel ----------------------------------------------------
 
-function showProv(target) {
+function showProv(target, registry = state.prov) {
   const idx = target.closest('[data-prov]')?.getAttribute('data-prov');
   if (idx === undefined || idx === null || idx === '') return;
-  const p = state.prov.get(+idx);
+  const p = registry.get(+idx);
   if (!p) return;
   const body = $('prov-body');
   clear(body);
@@ -461,7 +456,14 @@ function init() {
   $('zoom-reset').addEventListener('click', () => state.extent && setRange(...state.extent));
   $('lab-code').addEventListener('change', renderLab);
   $('prov-close').addEventListener('click', () => show('prov', false));
+  $('ai-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    state.aiProv = new Registry();
+    evaluate(p => state.aiProv.add(p)).catch(err => fail('ai-error', err));
+  });
   $('patient').addEventListener('click', ev => showProv(ev.target));
+  $('ai').addEventListener('click', ev => showProv(ev.target, state.aiProv));
+  $('ai').addEventListener('keydown', ev => { if (ev.key === 'Enter') showProv(ev.target, state.aiProv); });
   $('patient').addEventListener('keydown', ev => { if (ev.key === 'Enter') showProv(ev.target); });
   document.body.dataset.ready = 'true';
 }

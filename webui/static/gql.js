@@ -110,3 +110,30 @@ export const VARIANTS = `query UiVariants($id: ID!) {
     }
   }
 }`;
+
+export const AI_ALGORITHMS = `query UiAIAlgorithms { aiAlgorithms { algorithm version outputs } }`;
+
+const BA = `n bias sd multiplier lower upper biasCI { lower upper } lowerCI { lower upper } upperCI { lower upper } meanAI meanReference`;
+
+// AI_EVALUATION reads what the evaluation page draws: per quantity the
+// Bland–Altman figures, the per-month agreement, drift and change points,
+// and the paired values behind them.
+export const AI_EVALUATION = `query UiAIEvaluation($algorithm: String!, $version: String) {
+  aiEvaluation(algorithm: $algorithm, version: $version) {
+    algorithm version reference subjects studies notes
+    versions { version first last outputs }
+    quantities {
+      quantity unit
+      pairing { outputs paired aiOnly referenceOnly multiReader }
+      overall { n notComputable blandAltman { ${BA} } icc21 { value ci { lower upper } } icc31 { value ci { lower upper } }
+        errors { n mae rmse mre } }
+      byMonth { value first last pairing { paired } agreement { n notComputable blandAltman { n bias lower upper biasCI { lower upper } } } }
+      drift { flagged shiftAt coincides perYear { slope p } shift { p meanBefore meanAfter } }
+      changePoints { dimension from to at flagged reason bias { diff p } }
+    }
+    pairs(status: "paired", first: 1000) {
+      totalCount
+      edges { node { patientId pseudonymised study time quantity unit version site finding ai reference difference references aiRef referenceRef } }
+    }
+  }
+}`;

@@ -280,3 +280,46 @@ export function chart(opts) {
   }
   return svg;
 }
+
+// scatter draws points over a numeric x axis with horizontal reference
+// lines (a Bland–Altman plot: x the mean of the two methods, y their
+// difference, lines the bias and the limits of agreement).
+//   opts.points: [{ x, y, prov, label }]; opts.lines: [{ v, label, cls, title }]
+export function scatter(opts) {
+  const W = 540, H = 260, left = 52, right = 92, top = 14, bottom = 34;
+  const pts = opts.points.filter(p => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const xs = pts.map(p => p.x), ys = pts.map(p => p.y).concat((opts.lines || []).map(l => l.v).filter(Number.isFinite));
+  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys, 0), y1 = Math.max(...ys, 0);
+  if (!pts.length) { x0 = 0; x1 = 1; }
+  const px = (x1 - x0) * 0.05 || 1, py = (y1 - y0) * 0.08 || 1;
+  x0 -= px; x1 += px; y0 -= py; y1 += py;
+  const x = scale(x0, x1, left, W - right), y = scale(y0, y1, H - bottom, top);
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart scatter', 'data-chart': opts.id,
+    role: 'img', 'aria-label': opts.title });
+  const ax = el('g', { class: 'axis' });
+  ax.append(el('line', { x1: left, x2: left, y1: top, y2: H - bottom }), el('line', { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }));
+  for (const v of niceTicks(y0, y1, 5)) {
+    ax.append(el('line', { class: 'grid', x1: left, x2: W - right, y1: y(v), y2: y(v) }));
+    ax.append(text(left - 4, y(v) + 4, fmtNum(v), { 'text-anchor': 'end' }));
+  }
+  for (const v of niceTicks(x0, x1, 6)) {
+    ax.append(el('line', { class: 'grid', x1: x(v), x2: x(v), y1: top, y2: H - bottom }));
+    ax.append(text(x(v), H - bottom + 14, fmtNum(v), { 'text-anchor': 'middle' }));
+  }
+  ax.append(text((left + W - right) / 2, H - 4, opts.xLabel || '', { 'text-anchor': 'middle' }));
+  ax.append(text(4, top - 2, opts.yLabel || '', { class: 'unit' }));
+  svg.append(ax);
+  for (const l of opts.lines || []) {
+    if (!Number.isFinite(l.v)) continue;
+    svg.append(el('line', { class: l.cls || 'cutoff', 'data-line': l.name, 'data-v': l.v, x1: left, x2: W - right, y1: y(l.v), y2: y(l.v) }, title(l.title || l.label)));
+    svg.append(text(W - right + 3, y(l.v) + 3, l.label, { class: 'cutoff-label' }));
+  }
+  const g = el('g', { class: 'series-group', 'data-series': opts.title });
+  for (const p of pts) {
+    const c = el('circle', { class: 'pt s0', cx: x(p.x), cy: y(p.y), r: 3, tabindex: 0, 'data-x': p.x, 'data-v': p.y, 'data-prov': p.prov });
+    c.append(title(p.label || `${fmtNum(p.x)}, ${fmtNum(p.y)}`));
+    g.append(c);
+  }
+  svg.append(g);
+  return svg;
+}
