@@ -1,6 +1,7 @@
 // Package graph serves medtwin's GraphQL API (../schema.graphqls) for
 // clinicians: patients, their timelines, labs, variants, imaging studies and
-// twins, with authentication (package auth), pseudonymisation for
+// twins, and the evaluation of imaging AI tools against the hospital's
+// radiologists (aiEvaluation, package evaluation), with authentication (package auth), pseudonymisation for
 // researchers (package pseudo), an audit entry for every patient a response
 // holds, per-request loaders that fetch a field for a whole page of
 // patients in one store call, and limits on page size, depth, complexity

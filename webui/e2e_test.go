@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,10 +123,29 @@ func TestBrowser(t *testing.T) {
 					}
 				}
 			}
+			OncologyTwin struct {
+				Courses struct {
+					Edges []struct {
+						Node struct {
+							TimePoints struct {
+								Edges []struct {
+									Node struct {
+										SumMm   *float64
+										Overall string
+									}
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 	var mrn, id string
 	var want []point
+	// The oncology patient: the one with the most measured assessments.
+	var oncID string
+	var oncLabels []string
 	for _, p := range truth.Cohort {
 		var found struct{ PatientByIdentifier *struct{ ID string } }
 		mustPost(t, h, clinicianToken, q["FIND_BY_IDENTIFIER"], map[string]any{"system": synth.MRNSystem, "value": p.MRN}, &found)
@@ -147,6 +167,17 @@ func TestBrowser(t *testing.T) {
 		}
 		if len(pts) > len(want) {
 			mrn, id, want = p.MRN, found.PatientByIdentifier.ID, pts
+		}
+		var labels []string
+		for _, c := range f.Patient.OncologyTwin.Courses.Edges {
+			for _, tp := range c.Node.TimePoints.Edges {
+				if tp.Node.SumMm != nil {
+					labels = append(labels, tp.Node.Overall)
+				}
+			}
+		}
+		if len(labels) > len(oncLabels) {
+			oncID, oncLabels = found.PatientByIdentifier.ID, labels
 		}
 	}
 	if len(want) < 2 {
@@ -280,20 +311,18 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAIEvaluation(t, bctx, h, q)
-
-	screenshot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Screenshots: the liver patient, then the AI evaluation and the
+	// oncology patient. MEDTWIN_UI_SCREENSHOT names the first; the second
+	// gets "-oncology" before the extension.
 	shot := os.Getenv("MEDTWIN_UI_SCREENSHOT")
 	if shot == "" {
 		shot = filepath.Join(t.TempDir(), "ui.png")
 	}
-	if err := os.WriteFile(shot, screenshot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", shot, len(screenshot))
+	saveScreenshot(t, bctx, shot)
+	checkAIEvaluation(t, bctx, h, q)
+	checkOncology(t, bctx, h, q, oncID, oncLabels)
+	ext := filepath.Ext(shot)
+	saveScreenshot(t, bctx, strings.TrimSuffix(shot, ext)+"-oncology"+ext)
 
 	if !loginHidden {
 		t.Error("the login form is still shown")
@@ -436,4 +465,69 @@ func checkAIEvaluation(t *testing.T, bctx context.Context, h http.Handler, q map
 			t.Errorf("%s %s: bias line drawn at %s but the API has no bias", option, qu.Quantity, *got.Bias)
 		}
 	}
+}
+
+// checkOncology opens the oncology patient by subject id and checks that
+// the response charts draw one labelled point per measured assessment of
+// the API's courses and that the variant table has a row per variant.
+func checkOncology(t *testing.T, bctx context.Context, h http.Handler, q map[string]string, id string, labels []string) {
+	t.Helper()
+	if len(labels) == 0 {
+		t.Fatal("no patient of the synthetic cohort has a measured response assessment")
+	}
+	var va struct {
+		Patient struct{ Variants struct{ TotalCount int } }
+	}
+	mustPost(t, h, clinicianToken, q["VARIANTS"], map[string]any{"id": id}, &va)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`document.body.dataset.loaded = ''`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(`#patient-id`, id),
+		chromedp.Click(`#search-id button[type=submit]`),
+		chromedp.WaitReady(`body[data-loaded="patient"]`),
+	); err != nil {
+		t.Fatalf("opening the oncology patient: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`({
+		labels: [...document.querySelectorAll('svg[data-chart^="recist-"] text.pt-label')].map(e => e.textContent),
+		points: document.querySelectorAll('svg[data-chart^="recist-"] circle.pt').length,
+		bands: document.querySelectorAll('svg[data-chart^="recist-"] g.band').length,
+		rows: document.querySelectorAll('#variant-table tbody tr').length})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Labels        []string
+		Points, Bands int
+		Rows          int
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got.Labels)
+	want := slices.Clone(labels)
+	sort.Strings(want)
+	if got.Points != len(want) || !slices.Equal(got.Labels, want) {
+		t.Errorf("response charts: %d points labelled %v, the API's assessments %v", got.Points, got.Labels, want)
+	}
+	if got.Bands == 0 {
+		t.Error("no therapy line shaded on the response charts")
+	}
+	if want := min(va.Patient.Variants.TotalCount, 500); got.Rows != want {
+		t.Errorf("variant table: %d rows, the API has %d variants", got.Rows, want)
+	}
+}
+
+// saveScreenshot writes a full-page PNG of the browser's page to path.
+func saveScreenshot(t *testing.T, bctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }

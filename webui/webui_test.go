@@ -91,12 +91,13 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		}
 	}
 	// The token must never be written to storage, cookies or the URL.
-	for _, name := range []string{"app.js", "ai.js", "gql.js", "svg.js", "prov.js"} {
+	for _, name := range []string{"app.js", "ai.js", "dom.js", "gql.js", "svg.js", "prov.js"} {
 		b, err := io.ReadAll(must(webui.Files().Open(name)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, bad := range []string{"localStorage", "sessionStorage", "document.cookie", "location.hash", "history.pushState", "location.search", "indexedDB"} {
+		for _, bad := range []string{"localStorage", "sessionStorage", "document.cookie", "location.hash", "history.pushState", "location.search", "indexedDB",
+			"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
 			if strings.Contains(string(b), bad) {
 				t.Errorf("%s uses %s", name, bad)
 			}

@@ -7,20 +7,11 @@
 
 import { gql, AI_ALGORITHMS, AI_EVALUATION } from './gql.js';
 import { chart, scatter, fmtNum, fmtTime } from './svg.js';
+import { h, clear } from './dom.js';
 
 const $ = id => document.getElementById(id);
 
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === 'class') e.className = v; else e.setAttribute(k, String(v));
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
 
-function clear(n) { while (n.firstChild) n.firstChild.remove(); }
 
 const ms = t => (t === null || t === undefined ? null : Date.parse(t));
 const monthStart = v => Date.parse(v + '-01T00:00:00Z');

@@ -6,6 +6,7 @@ import { gql, setToken, clearToken, AuthError, VIEWER, FIND_BY_IDENTIFIER, FIND_
 import { timeline, chart, laneOf, fmtNum, fmtTime, DAY } from './svg.js';
 import { Registry } from './prov.js';
 import { loadAlgorithms, evaluate } from './ai.js';
+import { h, clear } from './dom.js';
 
 const $ = id => document.getElementById(id);
 
@@ -20,16 +21,6 @@ const identified = () => state.viewer && state.viewer.role !== 'RESEARCHER';
 const ms = t => (t === null || t === undefined ? null : Date.parse(t));
 
 function show(id, on) { $(id).hidden = !on; }
-function clear(node) { while (node.firstChild) node.firstChild.remove(); }
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === 'class') e.className = v; else e.setAttribute(k, String(v));
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
 
 function fail(where, err) {
   if (err instanceof AuthError) { logout('Your token was refused or has expired: log in again.'); return; }
