@@ -51,23 +51,25 @@ type Limits struct {
 	// Endpoints is how many subject ranges GetFlightInfo cuts a cohort
 	// into (default 4).
 	Endpoints int
-	// BatchRows bounds the rows of a record batch (default 65,536).
+	// BatchRows bounds the rows of a record batch the store reads (default
+	// 8,192: about 1.2 MB of timeline; a stream holds four of them at a
+	// time, so that four parallel streams stay well under 256 MiB).
 	BatchRows int
 	// MessageBytes bounds the Arrow bytes of one Flight message: wider
-	// batches are sent in slices (default 2 MiB, under the 4 MiB that gRPC
+	// batches are sent in slices (default 3 MiB, under the 4 MiB that gRPC
 	// clients, the Go Flight client among them, accept by default).
 	MessageBytes int64
 }
 
 // DefaultLimits returns the documented defaults: a clinician reads up to
 // 1,000 patients per request, a researcher up to 1,000,000, an admin any
-// number; 4 endpoints; batches of 65,536 rows; Flight messages of 2 MiB.
+// number; 4 endpoints; batches of 8,192 rows; Flight messages of 3 MiB.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSubjects:  map[auth.Role]int{auth.Clinician: 1000, auth.Researcher: 1_000_000, auth.Admin: 0},
 		Endpoints:    4,
-		BatchRows:    64 * 1024,
-		MessageBytes: 2 << 20,
+		BatchRows:    8 * 1024,
+		MessageBytes: 3 << 20,
 	}
 }
 
