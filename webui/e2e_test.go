@@ -93,7 +93,9 @@ type point struct {
 // timeline draws one lane per kind with every timed event the API returns,
 // that the FIB-4 chart draws exactly the API's computable FIB-4 points with
 // the 1.30 and 2.67 cut-offs, that a click on a point shows its inputs'
-// provenance, and that no patient data reached the URL. Saves a screenshot
+// provenance, and that no patient data reached the URL; then zooms the
+// timeline, evaluates an AI tool, opens an oncology patient and looks at
+// the researcher's pseudonymised view (check* below). Saves screenshots
 // (MEDTWIN_UI_SCREENSHOT names the file; default a temporary directory).
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
@@ -325,6 +327,7 @@ func TestBrowser(t *testing.T) {
 	checkOncology(t, bctx, h, q, oncID, oncLabels)
 	ext := filepath.Ext(shot)
 	saveScreenshot(t, bctx, strings.TrimSuffix(shot, ext)+"-oncology"+ext)
+	checkResearcher(t, bctx)
 
 	if !loginHidden {
 		t.Error("the login form is still shown")
@@ -591,5 +594,56 @@ func checkZoom(t *testing.T, bctx context.Context, events []timelineEvent) {
 	}
 	if err := chromedp.Do(bctx, chromedp.Click(`#zoom-reset`)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkResearcher logs out, logs in with the researcher token, opens the
+// first listed patient and checks the pseudonymised view: a ps_ id, no
+// identifier search, no identifiers and no source locators.
+func checkResearcher(t *testing.T, bctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`#logout`),
+		chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, researcherToken),
+		chromedp.Click(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(`#search-list`),
+		chromedp.Click(`#search-list button[type=submit]`),
+		chromedp.WaitVisible(`#patient-list button`),
+		chromedp.Click(`#patient-list button`),
+		chromedp.WaitReady(`body[data-loaded="patient"]`),
+		chromedp.Click(`#timeline circle.ev`),
+		chromedp.WaitVisible(`#prov`),
+	); err != nil {
+		t.Fatalf("researcher's view: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`({
+		title: document.getElementById('patient-title').textContent,
+		facts: document.getElementById('patient-facts').textContent,
+		identSearch: document.getElementById('search-ident').hidden,
+		prov: document.getElementById('prov-body').textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Title, Facts, Prov string
+		IdentSearch        bool
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.Title, "Patient ps_") || !strings.Contains(got.Title, "pseudonymised") {
+		t.Errorf("researcher's patient title %q", got.Title)
+	}
+	if !got.IdentSearch {
+		t.Error("the identifier search is offered to a researcher")
+	}
+	for _, leak := range []string{"urn:oid", "fhir/Patient", ".ndjson", "|"} {
+		if strings.Contains(got.Facts+got.Prov, leak) {
+			t.Errorf("researcher's view shows %q: %q / %q", leak, got.Facts, got.Prov)
+		}
+	}
+	if !strings.Contains(got.Prov, "withheld") {
+		t.Errorf("researcher's provenance panel does not say the source is withheld: %q", got.Prov)
 	}
 }
