@@ -185,7 +185,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// What the timeline should draw: every timed event, by lane.
 	wantLanes := map[string]int{}
-	events, _ := readTimeline(t, h, q["TIMELINE"], id)
+	events, _, _, _ := readTimeline(t, h, q["TIMELINE"], id)
 	for _, e := range events {
 		if e.Time != nil {
 			wantLanes[laneOf[e.Kind]]++

@@ -305,13 +305,8 @@ func (a *appender) lookupChunk(idx []int, cur map[appendplan.Key]appendplan.Curr
 // optimistic and a constraint error rolls it back), so SQLite needs no
 // statement journal.
 func (a *appender) insertEvents(ins []appendplan.Pending) error {
-	const prefix = "INSERT OR FAIL INTO events (" + eventCols + ") VALUES "
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
+	m := a.multi("INSERT OR FAIL INTO events ("+eventCols+") VALUES ", nEventCols, insertChunk)
+	defer m.close()
 	args := make([]any, 0, insertChunk*nEventCols)
 	for start := 0; start < len(ins); start += insertChunk {
 		chunk := ins[start:min(start+insertChunk, len(ins))]
@@ -322,22 +317,52 @@ func (a *appender) insertEvents(ins []appendplan.Pending) error {
 				return err
 			}
 		}
-		var err error
-		if len(chunk) == insertChunk {
-			if full == nil {
-				if full, err = a.tx.PrepareContext(a.ctx, multiInsert(prefix, nEventCols, insertChunk)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(a.ctx, args...)
-		} else {
-			_, err = a.tx.ExecContext(a.ctx, multiInsert(prefix, nEventCols, len(chunk)), args...)
-		}
-		if err != nil {
+		if err := m.exec(len(chunk), args); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// multiStmt runs a multi-row INSERT of up to per rows; the full-size
+// statement is prepared once (SQLite parses and plans a statement of
+// thousands of parameters each time it is not).
+type multiStmt struct {
+	a      *appender
+	prefix string
+	ncols  int
+	per    int
+	full   *sql.Stmt
+}
+
+func (a *appender) multi(prefix string, ncols, per int) *multiStmt {
+	return &multiStmt{a: a, prefix: prefix, ncols: ncols, per: per}
+}
+
+// exec inserts rows rows (at most per) whose arguments are args.
+func (m *multiStmt) exec(rows int, args []any) error {
+	if rows == 0 {
+		return nil
+	}
+	if rows < m.per {
+		_, err := m.a.tx.ExecContext(m.a.ctx, multiInsert(m.prefix, m.ncols, rows), args...)
+		return err
+	}
+	if m.full == nil {
+		st, err := m.a.tx.PrepareContext(m.a.ctx, multiInsert(m.prefix, m.ncols, m.per))
+		if err != nil {
+			return err
+		}
+		m.full = st
+	}
+	_, err := m.full.ExecContext(m.a.ctx, args...)
+	return err
+}
+
+func (m *multiStmt) close() {
+	if m.full != nil {
+		m.full.Close()
+	}
 }
 
 // eventArgs appends the insert arguments of one row, in eventCols order.
@@ -400,6 +425,8 @@ func multiInsert(prefix string, ncols, nrows int) string {
 func (a *appender) writeCodes() error {
 	appendplan.SortCodes(a.newCodes)
 	const per = 256
+	m := a.multi("INSERT OR IGNORE INTO subject_codes (code, subject_id) VALUES ", 2, per)
+	defer m.close()
 	args := make([]any, 0, 2*per)
 	for start := 0; start < len(a.newCodes); start += per {
 		part := a.newCodes[start:min(start+per, len(a.newCodes))]
@@ -407,7 +434,7 @@ func (a *appender) writeCodes() error {
 		for _, p := range part {
 			args = append(args, p.Code, p.Subject)
 		}
-		if _, err := a.tx.ExecContext(a.ctx, multiInsert("INSERT OR IGNORE INTO subject_codes (code, subject_id) VALUES ", 2, len(part)), args...); err != nil {
+		if err := m.exec(len(part), args); err != nil {
 			return err
 		}
 	}
@@ -431,18 +458,16 @@ func (a *appender) writeDetail(t timeline.DetailTable, rec arrow.Record) (int64,
 	if t == timeline.Imaging {
 		notNullCol = schema.FieldIndices("series_uid")[0]
 	}
-	prefix := "INSERT OR REPLACE INTO " + string(t) + " (" + strings.Join(names, ", ") + ") VALUES "
 	ncols := len(names)
 	per := max(1, 4000/ncols)
+	m := a.multi("INSERT OR REPLACE INTO "+string(t)+" ("+strings.Join(names, ", ")+") VALUES ", ncols, per)
+	defer m.close()
 	n := int(rec.NumRows())
 	subj := rec.Column(0).(*array.Int64)
 	keyCol := rec.Column(1).(*array.FixedSizeBinary)
 	var args []any
 	flush := func(rows int) error {
-		if rows == 0 {
-			return nil
-		}
-		_, err := a.tx.ExecContext(a.ctx, multiInsert(prefix, ncols, rows), args...)
+		err := m.exec(rows, args)
 		args = args[:0]
 		return err
 	}

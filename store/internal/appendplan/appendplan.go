@@ -185,21 +185,41 @@ type CodePair struct {
 }
 
 // NewCodes returns the distinct (code, subject) pairs of ins. Rows come
-// sorted by subject, and a subject has few distinct codes in a batch: a
-// short list per subject beats a map lookup per row. The codes alias the
-// batch's buffers.
+// sorted by subject; a subject usually has few distinct codes in a batch,
+// where a short list beats a map lookup per row, but one genome's variants
+// have thousands: past a few codes the subject's group moves to a map. The
+// codes alias the batch's buffers.
 func NewCodes(ins []Pending, code func(i int32) string) []CodePair {
+	const listMax = 16
 	var distinct []CodePair
 	var group []string
+	var set map[string]struct{}
 	for j := 0; j < len(ins); {
 		sid := ins[j].R.SID
 		group = group[:0]
+		clear(set)
 		for ; j < len(ins) && ins[j].R.SID == sid; j++ {
 			c := code(ins[j].R.I)
-			if !slices.Contains(group, c) {
+			if len(group) < listMax {
+				if slices.Contains(group, c) {
+					continue
+				}
 				group = append(group, c)
-				distinct = append(distinct, CodePair{c, sid})
+			} else {
+				if set == nil {
+					set = make(map[string]struct{})
+				}
+				if len(set) == 0 {
+					for _, g := range group {
+						set[g] = struct{}{}
+					}
+				}
+				if _, ok := set[c]; ok {
+					continue
+				}
+				set[c] = struct{}{}
 			}
+			distinct = append(distinct, CodePair{c, sid})
 		}
 	}
 	return distinct

@@ -1,6 +1,7 @@
 package appendplan
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -118,5 +119,36 @@ func TestSample(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestNewCodes(t *testing.T) {
+	// Subject 1 has many distinct codes (past the short list), subject 2
+	// a few repeated ones.
+	var codes []string
+	var ins []Pending
+	add := func(sid int64, c string) {
+		codes = append(codes, c)
+		r := &Row{SID: sid, I: int32(len(codes) - 1)}
+		ins = append(ins, Pending{R: r})
+	}
+	for i := 0; i < 100; i++ {
+		add(1, fmt.Sprintf("c%d", i%40))
+	}
+	for i := 0; i < 10; i++ {
+		add(2, fmt.Sprintf("c%d", i%3))
+	}
+	got := NewCodes(ins, func(i int32) string { return codes[i] })
+	SortCodes(got)
+	var want []CodePair
+	for i := 0; i < 40; i++ {
+		want = append(want, CodePair{fmt.Sprintf("c%d", i), 1})
+	}
+	for i := 0; i < 3; i++ {
+		want = append(want, CodePair{fmt.Sprintf("c%d", i), 2})
+	}
+	SortCodes(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("NewCodes = %v\nwant %v", got, want)
 	}
 }
