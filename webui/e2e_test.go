@@ -214,6 +214,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers' /dev/shm is small
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
@@ -319,6 +320,7 @@ func TestBrowser(t *testing.T) {
 		shot = filepath.Join(t.TempDir(), "ui.png")
 	}
 	saveScreenshot(t, bctx, shot)
+	checkZoom(t, bctx, events)
 	checkAIEvaluation(t, bctx, h, q)
 	checkOncology(t, bctx, h, q, oncID, oncLabels)
 	ext := filepath.Ext(shot)
@@ -530,4 +532,64 @@ func saveScreenshot(t *testing.T, bctx context.Context, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// checkZoom zooms the timeline to the two years around the middle event
+// with the date fields and checks each lane against the API's events in
+// that range (a bar counts when its period overlaps it), then zooms back.
+func checkZoom(t *testing.T, bctx context.Context, events []timelineEvent) {
+	t.Helper()
+	var times []time.Time
+	for _, e := range events {
+		if e.Time != nil && laneOf[e.Kind] != "" {
+			times = append(times, *e.Time)
+		}
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	mid := times[len(times)/2].UTC()
+	from := mid.AddDate(-1, 0, 0).Truncate(24 * time.Hour)
+	to := mid.AddDate(1, 0, 0).Truncate(24 * time.Hour)
+	t0, t1 := from, to.Add(24*time.Hour) // the page includes the "to" day
+	want := map[string]int{}
+	for _, e := range events {
+		if e.Time == nil || laneOf[e.Kind] == "" {
+			continue
+		}
+		last := *e.Time
+		if e.EndTime != nil && e.EndTime.After(*e.Time) {
+			last = *e.EndTime
+		}
+		if !last.Before(t0) && !e.Time.After(t1) {
+			want[laneOf[e.Kind]]++
+		}
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(`#zoom-from`, from.Format("2006-01-02")),
+		chromedp.SetValue(`#zoom-to`, to.Format("2006-01-02")),
+		chromedp.Click(`#zoom button[type=submit]`),
+	); err != nil {
+		t.Fatalf("zooming: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](
+		`Object.fromEntries([...document.querySelectorAll('#timeline g.lane')].map(g => [g.dataset.lane, +g.dataset.count]))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]int
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for lane, n := range want {
+		total += n
+		if got[lane] != n {
+			t.Errorf("zoomed to %s–%s: %s lane draws %d, the API has %d events in range", from.Format("2006-01-02"), to.Format("2006-01-02"), lane, got[lane], n)
+		}
+	}
+	if total == 0 || total == len(times) {
+		t.Errorf("the zoom window holds %d of %d events: it proves nothing", total, len(times))
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(`#zoom-reset`)); err != nil {
+		t.Fatal(err)
+	}
 }
