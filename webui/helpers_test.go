@@ -128,8 +128,9 @@ func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[strin
 
 // timelineEvent is what tests read of a timeline event.
 type timelineEvent struct {
-	Time *time.Time
-	Kind string
+	Time    *time.Time
+	EndTime *time.Time
+	Kind    string
 }
 
 // readTimeline pages through a patient's timeline with the page's TIMELINE
