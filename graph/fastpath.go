@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -299,4 +300,50 @@ func writeEvent(j *jw, e *model.Event, plan []planField) {
 		}
 	}
 	j.raw("}")
+}
+
+// eventColumns maps the Event fields to the store columns they read
+// beyond those every read fills (store.Filter.Columns).
+var eventColumns = map[string][]string{
+	"endTime": {"end_time"}, "value": {"numeric_value"}, "text": {"text_value"}, "unit": {"unit"},
+	"availableAt": {"available_at"}, "supersededAt": {"superseded_at"},
+	"source": {"source"}, "sourceVersion": {"source_version"},
+}
+
+// timelineColumns returns the store columns the selection of the
+// Patient.timeline field in ctx reads (a projection), or nil for every
+// column when the selection is not one it knows.
+func timelineColumns(ctx context.Context) []string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	plan, ok := planEventConnection(graphql.GetOperationContext(ctx), fc.Field.Selections)
+	if !ok {
+		return nil
+	}
+	cols := []string{}
+	var walk func([]planField)
+	walk = func(fs []planField) {
+		for _, f := range fs {
+			for _, c := range eventColumns[f.name] {
+				if !slices.Contains(cols, c) {
+					cols = append(cols, c)
+				}
+			}
+			walk(f.sub)
+		}
+	}
+	for _, f := range plan {
+		if f.name == "edges" {
+			walk(f.sub)
+		}
+	}
+	if len(cols) == 0 {
+		// An empty projection means every column: ask for one that the
+		// always-read columns do not cover rather than for all of them.
+		cols = append(cols, "numeric_value")
+	}
+	slices.Sort(cols)
+	return cols
 }

@@ -21,8 +21,8 @@ type timelineArgs struct {
 // filterKey writes a filter canonically, as part of a loader key.
 func filterKey(f store.Filter) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "from=%d to=%d asof=%d known=%d static=%v kinds=%v codes=%q",
-		f.From.UnixMicro(), f.To.UnixMicro(), f.AsOf.UnixMicro(), f.KnownBy.UnixMicro(), f.ExcludeStatic, f.Kinds, f.Codes)
+	fmt.Fprintf(&b, "from=%d to=%d asof=%d known=%d static=%v kinds=%v codes=%q columns=%q",
+		f.From.UnixMicro(), f.To.UnixMicro(), f.AsOf.UnixMicro(), f.KnownBy.UnixMicro(), f.ExcludeStatic, f.Kinds, f.Codes, f.Columns)
 	return b.String()
 }
 
@@ -67,6 +67,7 @@ func (r *Resolver) timeline(ctx context.Context, p *model.Patient, a timelineArg
 		From: q.unshift(p.SubjectID, a.from), To: q.unshift(p.SubjectID, a.to),
 		AsOf: q.unshift(p.SubjectID, a.asOf), KnownBy: q.unshift(p.SubjectID, a.knownBy),
 		Kinds: kinds, Codes: a.codes,
+		Columns: timelineColumns(ctx),
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return nil, badInput("from must be before to")

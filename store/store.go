@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -147,8 +148,27 @@ type Filter struct {
 	Codes   []string
 	AsOf    time.Time
 	KnownBy time.Time
+	// Columns, when not empty, is a projection for event reads (Timeline,
+	// Scan): the EventSchema columns the caller will look at. The reader
+	// still yields EventSchema records, but a store may leave the other
+	// nullable columns null instead of fetching them. The columns that
+	// order and identify rows (subject_id, time, code, kind, record_key)
+	// and recorded_at are always filled. Unknown names are ignored.
+	Columns []string
 	// BatchRows bounds the records a reader yields (a default when 0).
 	BatchRows int
+}
+
+// OptionalColumns are the EventSchema columns a projection may leave out.
+var OptionalColumns = []string{"numeric_value", "text_value", "unit", "end_time", "source", "superseded_at", "available_at", "source_version"}
+
+// Wants reports whether a read with f must fill the EventSchema column
+// col: always when f has no projection or col is not optional.
+func (f Filter) Wants(col string) bool {
+	if len(f.Columns) == 0 || !slices.Contains(OptionalColumns, col) {
+		return true
+	}
+	return slices.Contains(f.Columns, col)
 }
 
 // Cohort selects subjects. The zero Cohort selects every subject.

@@ -246,6 +246,22 @@ var (
 	familyN = []string{"Meyer", "Rossi", "Novak", "Garcia", "Dubois", "Jansen", "Kowalski", "Nielsen", "Silva", "Horvat", "Berg", "Costa", "Weber", "Moreau", "Smit", "Lindqvist", "Fischer", "Romano", "Popescu", "Murphy"}
 )
 
+// biobankID is patient i's biobank participant id: six hex digits that look
+// random but never repeat. They were a truncated hash, and 24 bits of hash
+// collide among a few thousand patients (birthday bound): two patients
+// sharing an identifier are linked into one subject at ingest. Here i is
+// mapped by x → x·A + B mod 2^24, a bijection since A is odd (B from the
+// seed); patients past 2^24 get a suffix.
+func biobankID(seed [32]byte, i int) string {
+	const a, mask = 0x9E3779, 1<<24 - 1
+	b := uint64(seed[0])<<16 | uint64(seed[1])<<8 | uint64(seed[2])
+	id := fmt.Sprintf("BB-%06X", (uint64(i)*a+b)&mask)
+	if hi := uint64(i) >> 24; hi > 0 {
+		id += fmt.Sprintf("-%X", hi)
+	}
+	return id
+}
+
 // gen holds what every patient shares.
 type gen struct {
 	cfg Config
@@ -258,8 +274,7 @@ func (g *gen) patient(i int) *patient {
 	p := &patient{Index: i, seed: g.cfg.Seed, ids: newRNG(g.cfg.Seed^0x5eed, uint64(i))}
 	p.ID = p.newID()
 	p.MRN = fmt.Sprintf("%08d", 10000000+i*7+r.IntN(7))
-	bh := g.ids.hash("biobank", i)
-	p.Biobank = fmt.Sprintf("BB-%06X", bh[0:3])
+	p.Biobank = biobankID(g.ids.hash("biobank"), i)
 	if r.chance(0.5) {
 		p.Sex, p.Given = "F", pick(r, givenF)
 	} else {

@@ -93,7 +93,9 @@ type point struct {
 // timeline draws one lane per kind with every timed event the API returns,
 // that the FIB-4 chart draws exactly the API's computable FIB-4 points with
 // the 1.30 and 2.67 cut-offs, that a click on a point shows its inputs'
-// provenance, and that no patient data reached the URL. Saves a screenshot
+// provenance, and that no patient data reached the URL; then zooms the
+// timeline, evaluates an AI tool, opens an oncology patient and looks at
+// the researcher's pseudonymised view (check* below). Saves screenshots
 // (MEDTWIN_UI_SCREENSHOT names the file; default a temporary directory).
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
@@ -185,7 +187,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// What the timeline should draw: every timed event, by lane.
 	wantLanes := map[string]int{}
-	events, _ := readTimeline(t, h, q["TIMELINE"], id)
+	events, _, _, _ := readTimeline(t, h, q["TIMELINE"], id)
 	for _, e := range events {
 		if e.Time != nil {
 			wantLanes[laneOf[e.Kind]]++
@@ -214,6 +216,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers' /dev/shm is small
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
@@ -319,10 +322,12 @@ func TestBrowser(t *testing.T) {
 		shot = filepath.Join(t.TempDir(), "ui.png")
 	}
 	saveScreenshot(t, bctx, shot)
+	checkZoom(t, bctx, events)
 	checkAIEvaluation(t, bctx, h, q)
 	checkOncology(t, bctx, h, q, oncID, oncLabels)
 	ext := filepath.Ext(shot)
 	saveScreenshot(t, bctx, strings.TrimSuffix(shot, ext)+"-oncology"+ext)
+	checkResearcher(t, bctx)
 
 	if !loginHidden {
 		t.Error("the login form is still shown")
@@ -530,4 +535,115 @@ func saveScreenshot(t *testing.T, bctx context.Context, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// checkZoom zooms the timeline to the two years around the middle event
+// with the date fields and checks each lane against the API's events in
+// that range (a bar counts when its period overlaps it), then zooms back.
+func checkZoom(t *testing.T, bctx context.Context, events []timelineEvent) {
+	t.Helper()
+	var times []time.Time
+	for _, e := range events {
+		if e.Time != nil && laneOf[e.Kind] != "" {
+			times = append(times, *e.Time)
+		}
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	mid := times[len(times)/2].UTC()
+	from := mid.AddDate(-1, 0, 0).Truncate(24 * time.Hour)
+	to := mid.AddDate(1, 0, 0).Truncate(24 * time.Hour)
+	t0, t1 := from, to.Add(24*time.Hour) // the page includes the "to" day
+	want := map[string]int{}
+	for _, e := range events {
+		if e.Time == nil || laneOf[e.Kind] == "" {
+			continue
+		}
+		last := *e.Time
+		if e.EndTime != nil && e.EndTime.After(*e.Time) {
+			last = *e.EndTime
+		}
+		if !last.Before(t0) && !e.Time.After(t1) {
+			want[laneOf[e.Kind]]++
+		}
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(`#zoom-from`, from.Format("2006-01-02")),
+		chromedp.SetValue(`#zoom-to`, to.Format("2006-01-02")),
+		chromedp.Click(`#zoom button[type=submit]`),
+	); err != nil {
+		t.Fatalf("zooming: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](
+		`Object.fromEntries([...document.querySelectorAll('#timeline g.lane')].map(g => [g.dataset.lane, +g.dataset.count]))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]int
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for lane, n := range want {
+		total += n
+		if got[lane] != n {
+			t.Errorf("zoomed to %s–%s: %s lane draws %d, the API has %d events in range", from.Format("2006-01-02"), to.Format("2006-01-02"), lane, got[lane], n)
+		}
+	}
+	if total == 0 || total == len(times) {
+		t.Errorf("the zoom window holds %d of %d events: it proves nothing", total, len(times))
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(`#zoom-reset`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkResearcher logs out, logs in with the researcher token, opens the
+// first listed patient and checks the pseudonymised view: a ps_ id, no
+// identifier search, no identifiers and no source locators.
+func checkResearcher(t *testing.T, bctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(bctx,
+		chromedp.Click(`#logout`),
+		chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, researcherToken),
+		chromedp.Click(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(`#search-list`),
+		chromedp.Click(`#search-list button[type=submit]`),
+		chromedp.WaitVisible(`#patient-list button`),
+		chromedp.Click(`#patient-list button`),
+		chromedp.WaitReady(`body[data-loaded="patient"]`),
+		chromedp.Click(`#timeline circle.ev`),
+		chromedp.WaitVisible(`#prov`),
+	); err != nil {
+		t.Fatalf("researcher's view: %v", err)
+	}
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](`({
+		title: document.getElementById('patient-title').textContent,
+		facts: document.getElementById('patient-facts').textContent,
+		identSearch: document.getElementById('search-ident').hidden,
+		prov: document.getElementById('prov-body').textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Title, Facts, Prov string
+		IdentSearch        bool
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.Title, "Patient ps_") || !strings.Contains(got.Title, "pseudonymised") {
+		t.Errorf("researcher's patient title %q", got.Title)
+	}
+	if !got.IdentSearch {
+		t.Error("the identifier search is offered to a researcher")
+	}
+	for _, leak := range []string{"urn:oid", "fhir/Patient", ".ndjson", "|"} {
+		if strings.Contains(got.Facts+got.Prov, leak) {
+			t.Errorf("researcher's view shows %q: %q / %q", leak, got.Facts, got.Prov)
+		}
+	}
+	if !strings.Contains(got.Prov, "withheld") {
+		t.Errorf("researcher's provenance panel does not say the source is withheld: %q", got.Prov)
+	}
 }

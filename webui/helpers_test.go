@@ -79,6 +79,10 @@ type gqlResponse struct {
 		Message    string         `json:"message"`
 		Extensions map[string]any `json:"extensions"`
 	} `json:"errors"`
+	// Served is the time the server's handler took (not the decoding),
+	// Bytes the size of the response body.
+	Served time.Duration `json:"-"`
+	Bytes  int           `json:"-"`
 }
 
 // post sends one operation to h as the browser does and decodes the reply.
@@ -93,16 +97,19 @@ func post(ctx context.Context, h http.Handler, token, query string, vars map[str
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rec := httptest.NewRecorder()
+	start := time.Now()
 	h.ServeHTTP(rec, req)
+	served := time.Since(start)
 	var r gqlResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		return rec.Code, r, fmt.Errorf("decoding %q: %w", rec.Body.String(), err)
 	}
+	r.Served, r.Bytes = served, rec.Body.Len()
 	return rec.Code, r, nil
 }
 
 // mustPost is post for a query that must succeed; it decodes data into v.
-func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[string]any, v any) {
+func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[string]any, v any) gqlResponse {
 	tb.Helper()
 	code, r, err := post(context.Background(), h, token, query, vars)
 	if err != nil {
@@ -116,23 +123,22 @@ func mustPost(tb testing.TB, h http.Handler, token, query string, vars map[strin
 			tb.Fatal(err)
 		}
 	}
+	return r
 }
 
 // timelineEvent is what tests read of a timeline event.
 type timelineEvent struct {
-	Time *time.Time
-	Kind string
+	Time    *time.Time
+	EndTime *time.Time
+	Kind    string
 }
 
 // readTimeline pages through a patient's timeline with the page's TIMELINE
-// query, as the page does, and returns the events and the requests sent.
-func readTimeline(tb testing.TB, h http.Handler, query, id string) ([]timelineEvent, int) {
+// query, as the page does, and returns the events, the requests sent and
+// the server time and bytes of their responses.
+func readTimeline(tb testing.TB, h http.Handler, query, id string) (events []timelineEvent, pages int, served time.Duration, bytes int) {
 	tb.Helper()
-	var (
-		out   []timelineEvent
-		after any
-		pages int
-	)
+	var after any
 	for first := true; ; first = false {
 		var tl struct {
 			Patient struct {
@@ -145,13 +151,15 @@ func readTimeline(tb testing.TB, h http.Handler, query, id string) ([]timelineEv
 				}
 			}
 		}
-		mustPost(tb, h, clinicianToken, query, map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
+		r := mustPost(tb, h, clinicianToken, query, map[string]any{"id": id, "after": after, "first": first, "identified": true}, &tl)
 		pages++
+		served += r.Served
+		bytes += r.Bytes
 		for _, e := range tl.Patient.Timeline.Edges {
-			out = append(out, e.Node)
+			events = append(events, e.Node)
 		}
 		if !tl.Patient.Timeline.PageInfo.HasNextPage {
-			return out, pages
+			return events, pages, served, bytes
 		}
 		after = tl.Patient.Timeline.PageInfo.EndCursor
 	}

@@ -19,26 +19,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BENCH_DIR="${BENCH_DIR:-$(mktemp -d -t medtwin-bench-XXXXXX)}"
-PG="${MEDTWIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/medtwin_bench?sslmode=disable}"
 BIG_PATIENTS="${STORE_BENCH_PATIENTS:-10000}"
 BIN="$BENCH_DIR/storebench"
+. scripts/bench.d/pg.bash
 
 if ! command -v psql >/dev/null; then
   echo "store bench: psql not installed (apt-get install -y postgresql-client); skipped"
   exit 0
 fi
 go build -o "$BIN" ./internal/storebench || exit 1
-
-# The database: create it when missing (connect through the maintenance db).
-dbname="${PG##*/}"; dbname="${dbname%%\?*}"
-admin="${PG%/*}/postgres"; [[ "$PG" == *\?* ]] && admin="$admin?${PG#*\?}"
-if ! psql "$PG" -Atqc 'select 1' >/dev/null 2>&1; then
-  psql "$admin" -qc "CREATE DATABASE $dbname" || { echo "store bench: no PostgreSQL at $PG; skipped"; exit 0; }
-fi
-withpath() { if [[ "$PG" == *\?* ]]; then echo "$PG&search_path=$1"; else echo "$PG?search_path=$1"; fi; }
-sql() { PGOPTIONS="-c client_min_messages=warning" psql "$PG" -v ON_ERROR_STOP=1 -Atqc "$1"; }
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+pg_ensure "store bench" || exit 0
 now() { date +%s.%N; }
 load() { echo "(load average $(cut -d' ' -f1-3 /proc/loadavg))"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }

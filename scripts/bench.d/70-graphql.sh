@@ -19,6 +19,9 @@ DURATION=${DURATION:-30}
 CONNECTIONS=${CONNECTIONS:-32}
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d -t medtwin-bench-XXXXXX)}
 mkdir -p "$BENCH_DIR"
+# The machine is shared: every figure carries the load average it was
+# measured under.
+loadavg() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 if ! command -v wrk >/dev/null; then
   echo "graphql bench: installing wrk"; (apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk)) >/dev/null 2>&1
@@ -80,7 +83,7 @@ export MEDTWIN_LO=$lo MEDTWIN_HI=$hi MEDTWIN_TOKEN=$token
 echo "graphql bench: $backend, patients $lo..$hi, ~$events events each; query: patient(id) { timeline(last: 1000) { time kind code value unit } }"
 wrk -t2 -c"$CONNECTIONS" -d5s -s scripts/bench.d/graphql-patient.lua "$url" > /dev/null 2>&1 # warm-up
 gql=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s scripts/bench.d/graphql-patient.lua "$url" | grep '^RESULT')
-echo "graphql (wrk, $CONNECTIONS connections, ${DURATION}s): ${gql#RESULT }"
+echo "graphql (wrk, $CONNECTIONS connections, ${DURATION}s): ${gql#RESULT } ($(loadavg))"
 gql_rps=$(echo "$gql" | sed -E 's/.* rps=([0-9.]+).*/\1/')
 gql_p99=$(echo "$gql" | sed -E 's/.* p99_ms=([0-9.]+).*/\1/')
 kill $pid 2>/dev/null; wait $pid 2>/dev/null; trap - EXIT
@@ -99,7 +102,7 @@ pgbench -n -M prepared -D lo="$lo" -D hi="$hi" -f "$BENCH_DIR/patient.sql" -c "$
 sql_tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$BENCH_DIR/pgbench.out")
 failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$BENCH_DIR/pgbench.out")
 read -r sql_p50 sql_p99 < <(cat "$BENCH_DIR"/pgbench/pgbench_log.* | awk '{print $3/1000}' | sort -n | awk '{a[NR]=$1} END {print a[int(NR*0.5)], a[int(NR*0.99)]}')
-echo "sql (pgbench, $CONNECTIONS clients, ${DURATION}s): tps=$sql_tps p50_ms=$sql_p50 p99_ms=$sql_p99 failed=${failed:-0}"
+echo "sql (pgbench, $CONNECTIONS clients, ${DURATION}s): tps=$sql_tps p50_ms=$sql_p50 p99_ms=$sql_p99 failed=${failed:-0} ($(loadavg))"
 # The store's own read of a patient (every column, in timeline order): what
 # GraphQL's store call costs PostgreSQL, for telling server time from ours.
 cat > "$BENCH_DIR/store.sql" <<'SQL'
@@ -107,7 +110,7 @@ cat > "$BENCH_DIR/store.sql" <<'SQL'
 SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version FROM events e WHERE e.subject_id = :id AND e.superseded_at IS NULL ORDER BY e.time NULLS FIRST, e.code, e.record_key, e.rev;
 SQL
 store_tps=$(pgbench -n -M prepared -D lo="$lo" -D hi="$hi" -f "$BENCH_DIR/store.sql" -c "$CONNECTIONS" -j 2 -T "$DURATION" "$pg_url" 2>&1 | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-echo "sql, the store's query (pgbench, all 14 columns in timeline order): tps=$store_tps"
+echo "sql, the store's query (pgbench, all 14 columns in timeline order): tps=$store_tps ($(loadavg))"
 awk -v g="$gql_rps" -v s="$sql_tps" -v f="$store_tps" -v p="$gql_p99" 'BEGIN {
   r = g / s
   printf "ratio graphql/sql throughput = %.2f (target >= 0.5: %s); graphql/store-query = %.2f; graphql p99 = %.1f ms (target < 25 ms: %s)\n", r, (r >= 0.5) ? "met" : "NOT met", g / f, p, (p < 25) ? "met" : "NOT met"

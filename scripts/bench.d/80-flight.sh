@@ -25,9 +25,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BENCH_DIR="${BENCH_DIR:-$(mktemp -d -t medtwin-bench-XXXXXX)}"
 mkdir -p "$BENCH_DIR"
-PG="${MEDTWIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/medtwin_bench?sslmode=disable}"
 PATIENTS="${STORE_BENCH_PATIENTS:-10000}"
 RUNS="${FLIGHT_BENCH_RUNS:-2}"
+. scripts/bench.d/pg.bash
 
 if ! command -v psql >/dev/null; then
   echo "flight bench: psql not installed (apt-get install -y postgresql-client); skipped"
@@ -35,16 +35,7 @@ if ! command -v psql >/dev/null; then
 fi
 go build -o "$BENCH_DIR/flightbench" ./internal/flightbench || exit 1
 go build -o "$BENCH_DIR/medtwin" ./cmd/medtwin || exit 1
-
-dbname="${PG##*/}"; dbname="${dbname%%\?*}"
-admin="${PG%/*}/postgres"; [[ "$PG" == *\?* ]] && admin="$admin?${PG#*\?}"
-if ! psql "$PG" -Atqc 'select 1' >/dev/null 2>&1; then
-  psql "$admin" -qc "CREATE DATABASE $dbname" || { echo "flight bench: no PostgreSQL at $PG; skipped"; exit 0; }
-fi
-withpath() { if [[ "$PG" == *\?* ]]; then echo "$PG&search_path=$1"; else echo "$PG?search_path=$1"; fi; }
-sql() { psql "$PG" -v ON_ERROR_STOP=1 -Atqc "$1"; }
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+pg_ensure "flight bench" || exit 0
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "met" : "NOT met" }'; }
 # best KEY LINE... → the line with the largest KEY
 best() { local key=$1 top="" v b=-1; shift; for l in "$@"; do v=$(field "$key" "$l"); if awk -v a="$v" -v b="$b" 'BEGIN{exit !(a>b)}'; then b=$v; top=$l; fi; done; echo "$top"; }

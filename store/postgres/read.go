@@ -14,21 +14,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
 
 const (
 	defaultBatchRows = 64 * 1024
-	selectEvents     = `SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version FROM events e`
 	nSelectEvents    = 14
 )
+
+// eventColumns are the columns of an event read, in decodeEvent's order,
+// and eventNulls the typed nulls that stand for the ones a projection
+// leaves out (so the server neither reads nor sends them).
+var (
+	eventColumns = []string{"subject_id", "time", "code", "numeric_value", "text_value", "unit", "kind", "end_time", "source", "record_key", "superseded_at", "available_at", "recorded_at", "source_version"}
+	eventNulls   = map[string]string{"numeric_value": "NULL::double precision", "text_value": "NULL::text", "unit": "NULL::text",
+		"end_time": "NULL::timestamptz", "source": "NULL::text", "superseded_at": "NULL::timestamptz", "available_at": "NULL::timestamptz", "source_version": "NULL::bigint"}
+)
+
+// selectEvents is the head of an event read with f's projection.
+func selectEvents(f store.Filter) string {
+	return "SELECT " + sqlq.SelectList("e", eventColumns, f, func(c string) string { return eventNulls[c] }) + " FROM events e"
+}
 
 // Timeline implements store.Store.
 func (s *Store) Timeline(ctx context.Context, subject int64, f store.Filter) (array.RecordReader, error) {
 	q := newQuery()
 	q.Add("e.subject_id = " + q.Bind(subject))
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.time NULLS FIRST, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents(f)+q.Where()+` ORDER BY e.time NULLS FIRST, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
 }
 
 // Scan implements store.Store.
@@ -36,7 +50,7 @@ func (s *Store) Scan(ctx context.Context, c store.Cohort, f store.Filter) (array
 	q := newQuery()
 	q.Cohort("e", c, "events", "subject_codes")
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+` ORDER BY e.subject_id, e.time NULLS FIRST, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents(f)+q.Where()+` ORDER BY e.subject_id, e.time NULLS FIRST, e.code, e.record_key, e.rev`, q.Args, f.BatchRows)
 }
 
 // Count implements store.Store.

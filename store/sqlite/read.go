@@ -13,12 +13,12 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/internal/sqlq"
 	"github.com/medtwin/medtwin/timeline"
 )
 
 const (
 	defaultBatchRows = 64 * 1024
-	selectEvents     = `SELECT e.subject_id, e.time, e.code, e.numeric_value, e.text_value, e.unit, e.kind, e.end_time, e.source, e.record_key, e.superseded_at, e.available_at, e.recorded_at, e.source_version, e.rev FROM events e`
 	// Rows come in primary-key order (subject, record key, rev): no SQLite
 	// sorter, which costs more than the rest of a timeline read and, for a
 	// cohort scan, would sort the whole result before the first row. The
@@ -26,12 +26,21 @@ const (
 	byPrimaryKey = ` ORDER BY e.subject_id, e.record_key, e.rev`
 )
 
+// eventColumns are the columns of an event read, in readGroup's order.
+var eventColumns = []string{"subject_id", "time", "code", "numeric_value", "text_value", "unit", "kind", "end_time", "source", "record_key", "superseded_at", "available_at", "recorded_at", "source_version", "rev"}
+
+// selectEvents is the head of an event read with f's projection: the
+// columns it leaves out are read as NULL (never decoded).
+func selectEvents(f store.Filter) string {
+	return "SELECT " + sqlq.SelectList("e", eventColumns, f, func(string) string { return "NULL" }) + " FROM events e"
+}
+
 // Timeline implements store.Store.
 func (s *Store) Timeline(ctx context.Context, subject int64, f store.Filter) (array.RecordReader, error) {
 	q := newQuery()
 	q.Add("e.subject_id = " + q.Bind(subject))
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents(f)+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
 }
 
 // Scan implements store.Store.
@@ -39,7 +48,7 @@ func (s *Store) Scan(ctx context.Context, c store.Cohort, f store.Filter) (array
 	q := newQuery()
 	q.Cohort("e", c, "events", "subject_codes")
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
+	return s.queryEvents(ctx, selectEvents(f)+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
 }
 
 // Count implements store.Store.

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"AtomicBatch", testAtomic},
 		{"AsOf", testAsOf},
 		{"Filters", testFilters},
+		{"Projection", testProjection},
 		{"Merge", testMerge},
 		{"MergeVersions", testMergeVersions},
 		{"BadText", testBadText},

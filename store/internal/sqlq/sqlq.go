@@ -263,3 +263,21 @@ func DecodeCohort(b []byte) (store.Cohort, error) {
 	}
 	return c, nil
 }
+
+// SelectList returns the select list of cols of the table aliased a, each
+// column f's projection leaves out (store.Filter.Wants) replaced by
+// null(col), so that the result keeps its layout.
+func SelectList(a string, cols []string, f store.Filter, null func(col string) string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if f.Wants(c) {
+			b.WriteString(a + "." + c)
+		} else {
+			b.WriteString(null(c) + " AS " + c)
+		}
+	}
+	return b.String()
+}
