@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/medtwin/medtwin/evaluation"
-	"github.com/medtwin/medtwin/ingest"
-	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/internal/synthtest"
 	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/synth"
 )
@@ -47,15 +46,7 @@ func TestSynthCohortRecoversKnownBias(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg, err := all.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &ingest.Runner{Target: s, Registry: reg, Env: ingest.Env{Options: ingest.Options{Samples: filepath.Join(cfg.Out, synth.ManifestFile)}}}
-	rep, err := r.Run(ctx, []string{cfg.Out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
 	if _, rejected, failed := rep.Totals(); rejected != 0 || failed != 0 {
 		t.Fatalf("ingest: %d rejected, %d failed", rejected, failed)
 	}

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medtwin/medtwin/ingest"
-	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/internal/synthtest"
 	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/store/sqlite"
@@ -44,15 +43,7 @@ func TestIngestAgreesWithTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	reg, err := all.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &ingest.Runner{Target: s, Registry: reg, Env: ingest.Env{Options: ingest.Options{Samples: filepath.Join(cfg.Out, synth.ManifestFile)}}}
-	rep, err := r.Run(ctx, []string{cfg.Out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
 	_, rejected, failed := rep.Totals()
 	for _, f := range rep.Files {
 		for _, e := range f.Errors {
@@ -216,10 +207,7 @@ func TestIngestAgreesWithTruth(t *testing.T) {
 	}
 
 	// Re-ingesting is a no-op.
-	rep, err = r.Run(ctx, []string{cfg.Out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = synthtest.Ingest(ctx, t, s, cfg.Out)
 	if res, _, _ := rep.Totals(); res.Inserted != 0 || res.Superseded != 0 {
 		t.Errorf("re-ingest inserted %d, superseded %d", res.Inserted, res.Superseded)
 	}

@@ -21,8 +21,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/medtwin/medtwin/ingest"
-	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/internal/synthtest"
 	"github.com/medtwin/medtwin/internal/teststore"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/synth"
@@ -61,15 +60,7 @@ func synthStore(t *testing.T) (store.Store, *synth.Truth) {
 		t.Fatal(err)
 	}
 	s := teststore.Open(t, "sqlite")
-	reg, err := all.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &ingest.Runner{Target: s, Registry: reg, Env: ingest.Env{Options: ingest.Options{Samples: filepath.Join(cfg.Out, synth.ManifestFile)}}}
-	rep, err := r.Run(ctx, []string{cfg.Out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
 	if _, rejected, failed := rep.Totals(); rejected != 0 || failed != 0 {
 		t.Fatalf("synthetic cohort: %d rejected records, %d failed files", rejected, failed)
 	}

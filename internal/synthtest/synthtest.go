@@ -1,0 +1,31 @@
+// Package synthtest ingests a generated synthetic cohort (package synth)
+// through the real ingest adapters, for tests that need a whole
+// multimodal cohort in a store.
+package synthtest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/medtwin/medtwin/ingest"
+	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/synth"
+)
+
+// Ingest runs every adapter over the cohort synth wrote to dir, with its
+// sample manifest, into target, and returns the run's report; the caller
+// checks the counts it cares about. A run that cannot start fails tb.
+func Ingest(ctx context.Context, tb testing.TB, target ingest.Target, dir string) *ingest.Report {
+	tb.Helper()
+	reg, err := all.Registry()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &ingest.Runner{Target: target, Registry: reg, Env: ingest.Env{Options: ingest.Options{Samples: filepath.Join(dir, synth.ManifestFile)}}}
+	rep, err := r.Run(ctx, []string{dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rep
+}
