@@ -3,7 +3,6 @@ package evaluation_test
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/medtwin/medtwin/evaluation"
 	"github.com/medtwin/medtwin/internal/synthtest"
-	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/synth"
 )
 
@@ -34,19 +32,7 @@ func TestSynthCohortRecoversKnownBias(t *testing.T) {
 	cfg.CTFraction = 0.3
 	cfg.EventsPerPatient = 30
 	t0 := time.Now()
-	if _, err := synth.Generate(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := synth.ReadTruth(cfg.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "medtwin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
+	s, truth, rep := synthtest.Cohort(ctx, t, cfg)
 	if _, rejected, failed := rep.Totals(); rejected != 0 || failed != 0 {
 		t.Fatalf("ingest: %d rejected, %d failed", rejected, failed)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/medtwin/medtwin/internal/synthtest"
 	"github.com/medtwin/medtwin/oncology"
 	"github.com/medtwin/medtwin/store"
-	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/synth"
 	"github.com/medtwin/medtwin/timeline"
 	"github.com/medtwin/medtwin/twin"
@@ -31,19 +30,7 @@ func TestIngestAgreesWithTruth(t *testing.T) {
 	cfg.CTCols, cfg.CTRows, cfg.CTSlices = 16, 16, 8
 	cfg.EventsPerPatient = 60
 	cfg.Gzip = true
-	if _, err := synth.Generate(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := synth.ReadTruth(cfg.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "medtwin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
+	s, truth, rep := synthtest.Cohort(ctx, t, cfg)
 	_, rejected, failed := rep.Totals()
 	for _, f := range rep.Files {
 		for _, e := range f.Errors {

@@ -22,7 +22,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/medtwin/medtwin/internal/synthtest"
-	"github.com/medtwin/medtwin/internal/teststore"
 	"github.com/medtwin/medtwin/store"
 	"github.com/medtwin/medtwin/synth"
 )
@@ -52,15 +51,7 @@ func synthStore(t *testing.T) (store.Store, *synth.Truth) {
 	cfg := synth.DefaultConfig(16, 7, t.TempDir())
 	cfg.CTCols, cfg.CTRows, cfg.CTSlices = 16, 16, 8
 	cfg.EventsPerPatient = 80
-	if _, err := synth.Generate(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := synth.ReadTruth(cfg.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := teststore.Open(t, "sqlite")
-	rep := synthtest.Ingest(ctx, t, s, cfg.Out)
+	s, truth, rep := synthtest.Cohort(ctx, t, cfg)
 	if _, rejected, failed := rep.Totals(); rejected != 0 || failed != 0 {
 		t.Fatalf("synthetic cohort: %d rejected records, %d failed files", rejected, failed)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/store"
+	"github.com/medtwin/medtwin/store/sqlite"
 	"github.com/medtwin/medtwin/synth"
 )
 
@@ -28,4 +30,24 @@ func Ingest(ctx context.Context, tb testing.TB, target ingest.Target, dir string
 		tb.Fatal(err)
 	}
 	return rep
+}
+
+// Cohort generates the cohort cfg describes, reads its truth.json, and
+// ingests it into a new SQLite store in a temporary directory (closed when
+// the test ends). It returns the store, the truth and the ingest report.
+func Cohort(ctx context.Context, tb testing.TB, cfg synth.Config) (store.Store, *synth.Truth, *ingest.Report) {
+	tb.Helper()
+	if _, err := synth.Generate(ctx, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	truth, err := synth.ReadTruth(cfg.Out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "medtwin.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, truth, Ingest(ctx, tb, s, cfg.Out)
 }
