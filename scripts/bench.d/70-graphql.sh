@@ -13,6 +13,7 @@
 # other events), DURATION, CONNECTIONS.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/serve.bash
 PATIENTS=${PATIENTS:-10000}
 LABS=${LABS:-993}
 DURATION=${DURATION:-30}
@@ -70,14 +71,8 @@ printf 'token,role,name\n%s,clinician,bench\n' "$token" > "$BENCH_DIR/tokens.csv
 "$BENCH_DIR/medtwin" --db "$dsn" serve --addr 127.0.0.1:0 --flight-addr off --tokens "$BENCH_DIR/tokens.csv" > "$BENCH_DIR/serve.out" 2> "$BENCH_DIR/serve.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-url=""
-for _ in $(seq 1 200); do
-  url=$(sed -n 's#.*serving GraphQL at \(http://[^ ]*/graphql\).*#\1#p' "$BENCH_DIR/serve.out")
-  [ -n "$url" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$BENCH_DIR/serve.err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "graphql bench: server did not start"; exit 1; }
+url=$(served_url "$pid" "$BENCH_DIR/serve.out" "$BENCH_DIR/serve.err" 's#.*serving GraphQL at \(http://[^ ]*/graphql\).*#\1#p') ||
+  { echo "graphql bench: server did not start"; exit 1; }
 
 export MEDTWIN_LO=$lo MEDTWIN_HI=$hi MEDTWIN_TOKEN=$token
 echo "graphql bench: $backend, patients $lo..$hi, ~$events events each; query: patient(id) { timeline(last: 1000) { time kind code value unit } }"

@@ -9,6 +9,7 @@
 # absence is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/serve.bash
 if [ ! -f scripts/node_modules/apache-arrow/package.json ] || ! command -v node >/dev/null; then
   if [ "${CI:-}" = "true" ]; then
     echo "arrow-http: apache-arrow is not installed (cd scripts && npm ci)"; exit 1
@@ -28,12 +29,6 @@ researcher="arrow-http-researcher-$RANDOM$RANDOM$RANDOM"
 printf 'token,role,name\n%s,admin,arrow-http-check\n%s,researcher,arrow-http-researcher\n' "$admin" "$researcher" > "$tmp/tokens.csv"
 "$tmp/medtwin" --db "sqlite:$tmp/check.db" serve --addr 127.0.0.1:0 --flight-addr off --tokens "$tmp/tokens.csv" > "$tmp/out" 2> "$tmp/err" &
 pid=$!
-base=""
-for _ in $(seq 1 100); do
-  base=$(sed -n 's#.*serving Arrow over HTTP at \(http://[^ ]*\)/arrow/.*#\1#p' "$tmp/out")
-  [ -n "$base" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "arrow-http: server did not start"; cat "$tmp/err"; exit 1; }
+base=$(served_url "$pid" "$tmp/out" "$tmp/err" 's#.*serving Arrow over HTTP at \(http://[^ ]*\)/arrow/.*#\1#p') ||
+  { echo "arrow-http: server did not start"; exit 1; }
 node scripts/checks.d/arrow-http.mjs "$base" "$admin" "$researcher" "$PATIENTS" "$LABS"

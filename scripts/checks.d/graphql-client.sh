@@ -7,6 +7,7 @@
 # installs it and its absence is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/serve.bash
 if [ ! -f scripts/node_modules/graphql/package.json ] || ! command -v node >/dev/null; then
   if [ "${CI:-}" = "true" ]; then
     echo "graphql-client: graphql-js is not installed (cd scripts && npm ci)"; exit 1
@@ -22,12 +23,6 @@ token="graphql-client-check-$RANDOM$RANDOM$RANDOM"
 printf 'token,role,name\n%s,clinician,graphql-client-check\n' "$token" > "$tmp/tokens.csv"
 "$tmp/medtwin" --db "sqlite:$tmp/check.db" serve --addr 127.0.0.1:0 --flight-addr off --tokens "$tmp/tokens.csv" > "$tmp/out" 2> "$tmp/err" &
 pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's#.*serving GraphQL at \(http://[^ ]*/graphql\).*#\1#p' "$tmp/out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "graphql-client: server did not start"; cat "$tmp/err"; exit 1; }
+url=$(served_url "$pid" "$tmp/out" "$tmp/err" 's#.*serving GraphQL at \(http://[^ ]*/graphql\).*#\1#p') ||
+  { echo "graphql-client: server did not start"; exit 1; }
 node scripts/graphql-client-check.mjs "$url" "$token" schema.graphqls
