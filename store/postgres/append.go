@@ -40,6 +40,7 @@ func (s *Store) Append(ctx context.Context, b *timeline.Batch) (store.AppendResu
 		return store.AppendResult{}, fmt.Errorf("postgres: append: %w", err)
 	}
 	s.codes.Add(a.newCodes)
+	s.freshenStats(ctx)
 	return res, nil
 }
 

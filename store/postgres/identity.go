@@ -108,6 +108,7 @@ func (s *Store) Resolve(ctx context.Context, ids ...timeline.Identifier) (int64,
 	if err != nil {
 		return 0, fmt.Errorf("postgres: resolve: %w", err)
 	}
+	s.freshenStats(ctx)
 	return subject, nil
 }
 

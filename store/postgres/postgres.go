@@ -61,6 +61,7 @@ type Store struct {
 	log   *slog.Logger
 	ns    int32 // advisory-lock namespace of this schema
 	codes *appendplan.CodeCache
+	stats statsKeeper
 
 	closed atomic.Bool
 	base   context.Context // cancelled by Close: open readers fail
@@ -92,7 +93,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // OpenConfig connects with a parsed pool configuration (tests use it to set
 // search_path) and applies pending migrations.
 func OpenConfig(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: appendplan.NewCodeCache(1 << 20)}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), codes: appendplan.NewCodeCache(1 << 20), stats: statsKeeper{every: statsEveryDefault}}
 	for _, o := range opts {
 		o(s)
 	}
