@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -19,6 +20,12 @@ import (
 
 const (
 	defaultBatchRows = 64 * 1024
+	// scanCacheKiB is the page cache of a connection while it streams a
+	// cohort scan (the connection's usual cache is cacheKiB). A scan reads
+	// each page once, in key order, so a large cache only holds pages it
+	// will not read again: at 64 MiB per connection, four parallel Flight
+	// endpoints held 256 MiB of dead pages between them.
+	scanCacheKiB = 4 * 1024
 	// Rows come in primary-key order (subject, record key, rev): no SQLite
 	// sorter, which costs more than the rest of a timeline read and, for a
 	// cohort scan, would sort the whole result before the first row. The
@@ -48,7 +55,34 @@ func (s *Store) Scan(ctx context.Context, c store.Cohort, f store.Filter) (array
 	q := newQuery()
 	q.Cohort("e", c, "events", "subject_codes")
 	q.Filter("e", f)
-	return s.queryEvents(ctx, selectEvents(f)+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scan: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", scanCacheKiB)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sqlite: scan: %w", err)
+	}
+	r, err := s.queryEventsOn(ctx, conn, selectEvents(f)+q.Where()+byPrimaryKey, q.Args, f.BatchRows)
+	if err != nil {
+		restoreCache(conn)
+		return nil, err
+	}
+	r.conn = conn
+	return r, nil
+}
+
+// restoreCache gives a scan's connection its usual page cache back and
+// returns it to the pool. The connection is closed instead when that fails
+// (the pool opens a fresh one with the usual pragmas).
+func restoreCache(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", cacheKiB)); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // marks the connection bad: closed, not reused
+	}
+	conn.Close()
 }
 
 // Count implements store.Store.
@@ -66,14 +100,23 @@ func (s *Store) Count(ctx context.Context, c store.Cohort, f store.Filter) (int6
 	return n, nil
 }
 
+// querier is what an event read runs on: the pool or one pinned connection.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 func (s *Store) queryEvents(ctx context.Context, query string, args []any, batchRows int) (array.RecordReader, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
+	return s.queryEventsOn(ctx, s.db, query, args, batchRows)
+}
+
+func (s *Store) queryEventsOn(ctx context.Context, db querier, query string, args []any, batchRows int) (*eventReader, error) {
 	if batchRows <= 0 {
 		batchRows = defaultBatchRows
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read events: %w", err)
 	}
@@ -96,6 +139,7 @@ type eventReader struct {
 	err     error
 	eof     bool
 	refs    int64
+	conn    *sql.Conn // a scan's pinned connection, given back on Release
 }
 
 func (r *eventReader) Retain() { atomic.AddInt64(&r.refs, 1) }
@@ -112,6 +156,9 @@ func (r *eventReader) Release() {
 		r.rows.Close()
 		r.group.Release()
 		r.b.Release()
+		if r.conn != nil {
+			restoreCache(r.conn)
+		}
 	}
 }
 func (r *eventReader) Schema() *arrow.Schema { return timeline.EventSchema }

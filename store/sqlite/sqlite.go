@@ -54,6 +54,11 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// cacheKiB is each connection's page cache: index and hot pages of point
+// reads and appends. Cohort scans shrink theirs while they stream (see
+// scanCacheKiB).
+const cacheKiB = 64 * 1024
+
 // Open opens (creating when needed) the database file at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
@@ -62,7 +67,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(30000)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(30000)", "synchronous(NORMAL)", "foreign_keys(ON)", fmt.Sprintf("cache_size(-%d)", cacheKiB), "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
