@@ -84,7 +84,23 @@ type Env struct {
 	Now       func() time.Time
 	Logger    *slog.Logger
 	Options   Options
+	// Writers is how many store writes an adapter that writes many small
+	// units (DICOM studies) may have in flight at once; 1 when 0. Runner
+	// sets it from a target that says how many it serves well
+	// (ConcurrentWriter).
+	Writers int
 }
+
+// ConcurrentWriter is a Target that gains from concurrent writes: a server
+// database, where one write is several network round trips. The embedded
+// store serialises its writers and does not implement it.
+type ConcurrentWriter interface {
+	ConcurrentWrites() int
+}
+
+// WriteLimit returns how many writes an adapter may have in flight (Writers,
+// at least 1).
+func (e *Env) WriteLimit() int { return max(1, e.Writers) }
 
 // NewBatchBuilder returns a batch builder configured from the environment.
 func (e *Env) NewBatchBuilder() *timeline.BatchBuilder {

@@ -120,6 +120,9 @@ func (r *Runner) Run(ctx context.Context, paths []string) (*Report, error) {
 	if env.Resolver == nil {
 		env.Resolver = NewCachedResolver(r.Target, 0)
 	}
+	if cw, ok := r.Target.(ConcurrentWriter); ok && env.Writers == 0 {
+		env.Writers = cw.ConcurrentWrites()
+	}
 	maxErr := r.MaxErrors
 	if maxErr <= 0 {
 		maxErr = DefaultMaxErrors

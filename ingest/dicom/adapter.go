@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/timeline"
 )
@@ -285,15 +287,32 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 		uids = append(uids, u)
 	}
 	sort.Strings(uids)
+	// Studies are independent writes: a server store takes several at once
+	// (env.WriteLimit), which hides each one's round trips. The files'
+	// sinks are opened first, in study order, so that the run report lists
+	// them in the same order whatever the interleaving of the writes.
 	for _, u := range uids {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := a.writeStudy(ctx, env, sink, studies[u], sops, features); err != nil {
-			return err
+		st := studies[u]
+		sort.SliceStable(st.files, func(i, j int) bool { return st.files[i].in.Name < st.files[j].in.Name })
+		for _, e := range st.files {
+			if e.err == nil {
+				sink.File(e.in)
+			}
 		}
 	}
-	return nil
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(env.WriteLimit())
+	for _, u := range uids {
+		if gctx.Err() != nil {
+			break
+		}
+		st := studies[u]
+		g.Go(func() error { return a.writeStudy(gctx, env, sink, st, sops, features) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 var errDirectory = errors.New("DICOMDIR")

@@ -260,3 +260,9 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// ConcurrentWrites tells ingest how many writes to keep in flight: one
+// append is several round trips (lock, key lookups, COPY, details,
+// commit), and a few at once keep the server busy while each waits on the
+// network. Four fit the pool's default size on small machines.
+func (s *Store) ConcurrentWrites() int { return 4 }
