@@ -12,6 +12,7 @@ import (
 
 	"github.com/medtwin/medtwin/ingest"
 	"github.com/medtwin/medtwin/ingest/all"
+	"github.com/medtwin/medtwin/store"
 )
 
 func newIngestCmd(a *app) *cobra.Command {
@@ -92,43 +93,148 @@ records or files were rejected (the report lists them).`,
 	return cmd
 }
 
+// Text report limits: up to reportFiles files the report lists every
+// file; beyond, it gives one row per format and lists only the files that
+// need attention (failed, or with rejected records). reportLines bounds
+// the error lines. --json always lists every file and error.
+const (
+	reportFiles = 50
+	reportLines = 100
+)
+
 func writeReport(w io.Writer, rep *ingest.Report) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tFORMAT\tFILE\tINSERTED\tDUPLICATE\tSUPERSEDED\tSTALE\tREJECTED")
-	for _, f := range rep.Files {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f.Status(), f.Format, f.Input.Name,
-			f.Result.Inserted, f.Result.Duplicate, f.Result.Superseded, f.Result.Stale, f.Rejected)
+	files := rep.Files
+	if len(files) > reportFiles {
+		writeFormatSummary(w, rep.Files)
+		files = nil
+		for _, f := range rep.Files {
+			if f.Status() != store.FileOK {
+				files = append(files, f)
+			}
+		}
+		if len(files) > 0 {
+			fmt.Fprintf(w, "\nfiles that need attention (%d):\n", len(files))
+		}
 	}
-	tw.Flush()
+	if len(files) > 0 {
+		shown := files[:min(len(files), reportFiles)]
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "STATUS\tFORMAT\tFILE\tINSERTED\tDUPLICATE\tSUPERSEDED\tSTALE\tREJECTED")
+		for _, f := range shown {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", f.Status(), f.Format, f.Input.Name,
+				f.Result.Inserted, f.Result.Duplicate, f.Result.Superseded, f.Result.Stale, f.Rejected)
+		}
+		tw.Flush()
+		if len(files) > len(shown) {
+			fmt.Fprintf(w, "… and %d more (--json lists every file)\n", len(files)-len(shown))
+		}
+	}
+	lines := 0
+	line := func(format string, args ...any) {
+		if lines < reportLines {
+			fmt.Fprintf(w, format, args...)
+		}
+		lines++
+	}
 	for _, f := range rep.Files {
 		if f.Err != nil {
-			fmt.Fprintf(w, "error: %v\n", f.Err)
+			line("error: %v\n", f.Err)
 		}
 		for _, e := range f.Errors {
-			fmt.Fprintf(w, "rejected: %v\n", e)
+			line("rejected: %v\n", e)
 		}
 		if f.Rejected > int64(len(f.Errors)) {
-			fmt.Fprintf(w, "rejected: %s: %d more\n", f.Input.Name, f.Rejected-int64(len(f.Errors)))
-		}
-		if len(f.Skipped) > 0 {
-			cats := make([]string, 0, len(f.Skipped))
-			for c := range f.Skipped {
-				cats = append(cats, c)
-			}
-			sort.Strings(cats)
-			parts := make([]string, len(cats))
-			for i, c := range cats {
-				parts[i] = fmt.Sprintf("%s=%d", c, f.Skipped[c])
-			}
-			fmt.Fprintf(w, "not mapped: %s: %s\n", f.Input.Name, strings.Join(parts, " "))
+			line("rejected: %s: %d more\n", f.Input.Name, f.Rejected-int64(len(f.Errors)))
 		}
 	}
+	if lines > reportLines {
+		fmt.Fprintf(w, "… %d more error lines (--json lists them, up to %d per file)\n", lines-reportLines, ingest.DefaultMaxErrors)
+	}
+	writeNotMapped(w, rep.Files, len(rep.Files) > reportFiles)
 	if len(rep.Unrecognised) > 0 {
 		fmt.Fprintf(w, "skipped %d files of no known format (e.g. %s)\n", len(rep.Unrecognised), rep.Unrecognised[0])
 	}
 	res, rej, failed := rep.Totals()
 	fmt.Fprintf(w, "run %d: %d files, %d inserted, %d duplicate, %d superseded, %d stale, %d rejected, %d failed files\n",
 		rep.RunID, len(rep.Files), res.Inserted, res.Duplicate, res.Superseded, res.Stale, rej, failed)
+}
+
+// writeFormatSummary writes one row per format, in the order the formats
+// first appear in the report.
+func writeFormatSummary(w io.Writer, files []*ingest.FileReport) {
+	type sum struct {
+		files, failed int
+		res           store.AppendResult
+		rejected      int64
+	}
+	var order []string
+	by := map[string]*sum{}
+	for _, f := range files {
+		s := by[f.Format]
+		if s == nil {
+			s = &sum{}
+			by[f.Format] = s
+			order = append(order, f.Format)
+		}
+		s.files++
+		s.res.Add(f.Result)
+		s.rejected += f.Rejected
+		if f.Err != nil {
+			s.failed++
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FORMAT\tFILES\tINSERTED\tDUPLICATE\tSUPERSEDED\tSTALE\tREJECTED\tFAILED")
+	for _, name := range order {
+		s := by[name]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", name, s.files, s.res.Inserted, s.res.Duplicate,
+			s.res.Superseded, s.res.Stale, s.rejected, s.failed)
+	}
+	tw.Flush()
+}
+
+// writeNotMapped writes what was read and deliberately not mapped: per
+// file, or summed per format when byFormat (many files).
+func writeNotMapped(w io.Writer, files []*ingest.FileReport, byFormat bool) {
+	line := func(name string, skipped map[string]int64, suffix string) {
+		cats := make([]string, 0, len(skipped))
+		for c := range skipped {
+			cats = append(cats, c)
+		}
+		sort.Strings(cats)
+		parts := make([]string, len(cats))
+		for i, c := range cats {
+			parts[i] = fmt.Sprintf("%s=%d", c, skipped[c])
+		}
+		fmt.Fprintf(w, "not mapped: %s: %s%s\n", name, strings.Join(parts, " "), suffix)
+	}
+	if !byFormat {
+		for _, f := range files {
+			if len(f.Skipped) > 0 {
+				line(f.Input.Name, f.Skipped, "")
+			}
+		}
+		return
+	}
+	var order []string
+	sums := map[string]map[string]int64{}
+	count := map[string]int{}
+	for _, f := range files {
+		if len(f.Skipped) == 0 {
+			continue
+		}
+		if sums[f.Format] == nil {
+			sums[f.Format] = map[string]int64{}
+			order = append(order, f.Format)
+		}
+		count[f.Format]++
+		for c, n := range f.Skipped {
+			sums[f.Format][c] += n
+		}
+	}
+	for _, format := range order {
+		line(format, sums[format], fmt.Sprintf(" (%d files)", count[format]))
+	}
 }
 
 type jsonFile struct {
