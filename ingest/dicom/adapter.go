@@ -301,7 +301,14 @@ func (a *Adapter) Ingest(ctx context.Context, env *ingest.Env, files []*ingest.I
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(env.WriteLimit())
+	limit := env.WriteLimit()
+	if features {
+		// Pixel features hold a whole series volume (and more) per study
+		// in memory and keep the cores busy on their own: one study at a
+		// time keeps the feature path's memory bound (issue 6).
+		limit = 1
+	}
+	g.SetLimit(limit)
 	for _, u := range uids {
 		if gctx.Err() != nil {
 			break
