@@ -38,25 +38,7 @@ func BenchmarkStore(b *testing.B) {
 func TestMaintainConcurrent(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
-	spec := benchdata.Spec{Patients: 20, Events: 100, BatchRows: 300}
-	ids := make([]int64, spec.Patients)
-	for p := range ids {
-		sid, err := s.Resolve(ctx, benchdata.Identifier(p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[p] = sid
-	}
-	appendAll := func(spec benchdata.Spec) error {
-		return spec.Batches(ids, func(b *timeline.Batch) error {
-			defer b.Release()
-			_, err := s.Append(ctx, b)
-			return err
-		})
-	}
-	if err := appendAll(spec); err != nil {
-		t.Fatal(err)
-	}
+	ids := storetest.Load(t, s, benchdata.Spec{Patients: 20, Events: 100, BatchRows: 300})
 	stop := make(chan struct{})
 	errs := make(chan error, 4)
 	var wg sync.WaitGroup

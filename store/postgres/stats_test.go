@@ -10,7 +10,7 @@ import (
 	"github.com/medtwin/medtwin/internal/benchdata"
 	"github.com/medtwin/medtwin/store/postgres"
 	"github.com/medtwin/medtwin/store/postgres/pgtest"
-	"github.com/medtwin/medtwin/timeline"
+	"github.com/medtwin/medtwin/store/storetest"
 )
 
 // A load must leave planner statistics behind even where autovacuum is off
@@ -53,20 +53,7 @@ func TestLoadRefreshesPlannerStatistics(t *testing.T) {
 	}
 
 	spec := benchdata.Spec{Patients: 3000, Events: 4, BatchRows: 1000}
-	ids := make([]int64, spec.Patients)
-	for p := range ids {
-		if ids[p], err = s.Resolve(ctx, benchdata.Identifier(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = spec.Batches(ids, func(b *timeline.Batch) error {
-		defer b.Release()
-		_, err := s.Append(ctx, b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.Load(t, s, spec)
 	// Each table was analysed at least once it passed the threshold, and the
 	// last ANALYZE saw about half of its final rows or more (one per doubling
 	// of the pages; a third leaves room for the page holding the remainder).

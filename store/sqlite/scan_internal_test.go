@@ -7,7 +7,7 @@ import (
 
 	"github.com/medtwin/medtwin/internal/benchdata"
 	"github.com/medtwin/medtwin/store"
-	"github.com/medtwin/medtwin/timeline"
+	"github.com/medtwin/medtwin/store/storetest"
 )
 
 // A cohort scan streams on a connection with a small page cache and gives
@@ -21,21 +21,7 @@ func TestScanConnectionCache(t *testing.T) {
 	}
 	defer s.Close()
 	s.db.SetMaxOpenConns(1) // the scan's connection is the only one
-	spec := benchdata.Spec{Patients: 20, Events: 50, BatchRows: 500}
-	ids := make([]int64, spec.Patients)
-	for p := range ids {
-		if ids[p], err = s.Resolve(ctx, benchdata.Identifier(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = spec.Batches(ids, func(b *timeline.Batch) error {
-		defer b.Release()
-		_, err := s.Append(ctx, b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.Load(t, s, benchdata.Spec{Patients: 20, Events: 50, BatchRows: 500})
 	cache := func() int {
 		t.Helper()
 		var kib int

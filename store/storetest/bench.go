@@ -30,27 +30,33 @@ func Bench(b *testing.B, open BenchOpener) {
 	b.Run("Scan/rows=100000", func(b *testing.B) { benchScan(b, open) })
 }
 
-func benchSubjects(b *testing.B, s store.Store, n int) []int64 {
+// Subjects resolves the identifiers of benchdata patients 0…n-1 in s and
+// returns their subject ids.
+func Subjects(tb testing.TB, s store.Store, n int) []int64 {
+	tb.Helper()
 	ids := make([]int64, n)
 	for p := range ids {
 		sid, err := s.Resolve(ctx, benchdata.Identifier(p))
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		ids[p] = sid
 	}
 	return ids
 }
 
-func benchLoad(b *testing.B, s store.Store, spec benchdata.Spec) []int64 {
-	ids := benchSubjects(b, s, spec.Patients)
+// Load resolves spec's patients in s and appends spec's events in its
+// batches; it returns the subject ids.
+func Load(tb testing.TB, s store.Store, spec benchdata.Spec) []int64 {
+	tb.Helper()
+	ids := Subjects(tb, s, spec.Patients)
 	err := spec.Batches(ids, func(bt *timeline.Batch) error {
 		defer bt.Release()
 		_, err := s.Append(ctx, bt)
 		return err
 	})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return ids
 }
@@ -59,7 +65,7 @@ func benchAppend(b *testing.B, open BenchOpener) {
 	s := open(b)
 	const rows = timeline.DefaultBatchRows
 	spec := benchdata.Spec{Patients: 100, Events: 1 << 30}
-	ids := benchSubjects(b, s, spec.Patients)
+	ids := Subjects(b, s, spec.Patients)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -85,7 +91,7 @@ func benchAppend(b *testing.B, open BenchOpener) {
 
 func benchTimeline(b *testing.B, open BenchOpener) {
 	s := open(b)
-	ids := benchLoad(b, s, benchdata.Spec{Patients: 100, Events: 1000})
+	ids := Load(b, s, benchdata.Spec{Patients: 100, Events: 1000})
 	if err := s.Maintain(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func benchTimeline(b *testing.B, open BenchOpener) {
 
 func benchScan(b *testing.B, open BenchOpener) {
 	s := open(b)
-	benchLoad(b, s, benchdata.Spec{Patients: 100, Events: 1000})
+	Load(b, s, benchdata.Spec{Patients: 100, Events: 1000})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
