@@ -463,8 +463,8 @@ func (st *studyAgg) studyModality() string {
 	return best
 }
 
+// writeStudy writes one study; Ingest has sorted its files by name.
 func (a *Adapter) writeStudy(ctx context.Context, env *ingest.Env, sink ingest.Sink, st *studyAgg, sops map[string]bool, features bool) error {
-	sort.SliceStable(st.files, func(i, j int) bool { return st.files[i].in.Name < st.files[j].in.Name })
 	// Reports and segmentations are read whole now; one that fails is
 	// rejected before anything of it is counted or stored.
 	for _, e := range st.files {
