@@ -23,6 +23,8 @@ import (
 	"github.com/medtwin/medtwin/store/backend"
 	"github.com/medtwin/medtwin/synth"
 	"github.com/medtwin/medtwin/timeline"
+	"github.com/medtwin/medtwin/twin"
+	"github.com/medtwin/medtwin/twin/liver"
 )
 
 // demoOptions are the demo's settings.
@@ -189,7 +191,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 		}
 		return 0, nil
 	}
-	if res.Liver, err = pick("ICD10CM//K74.6*", "ICD10CM//K74.0*", "ICD10CM//K76.0"); err != nil {
+	if res.Liver, err = pickLiver(ctx, s, res.AsOf); err != nil {
 		return nil, err
 	}
 	if res.Pneumonia, err = pick("ICD10CM//J18*", "ICD10CM//J13", "ICD10CM//J15*"); err != nil {
@@ -199,6 +201,39 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// pickLiver returns the liver example patient: one with fibrosis or
+// steatosis whose FIB-4 is computable at the cohort's today (asOf), so
+// that the example's current value is a value and not "not computable"
+// (labs older than the score's 30-day window); else the first such patient.
+func pickLiver(ctx context.Context, s store.Store, asOf time.Time) (int64, error) {
+	var first int64
+	for _, c := range []string{"ICD10CM//K74.6*", "ICD10CM//K74.0*", "ICD10CM//K76.0"} {
+		ids, err := s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{c}, Limit: 50})
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if first == 0 {
+				first = id
+			}
+			v, err := twin.Load(ctx, s, id, asOf, timeline.DefaultCodes())
+			if err != nil {
+				return 0, err
+			}
+			r, err := liver.Compute(v, liver.DefaultConfig())
+			if err != nil {
+				return 0, err
+			}
+			for _, sr := range r.Scores {
+				if sr.Name == "FIB-4" && sr.Current != nil && sr.Current.Value != nil {
+					return id, nil
+				}
+			}
+		}
+	}
+	return first, nil
 }
 
 // demoIngest ingests the cohort into the demo's store with a progress bar
@@ -264,12 +299,14 @@ func demoToken(path string) (string, error) {
 	return tok, nil
 }
 
-// The example queries; %d is the example patient's subject id.
+// The example queries; %d is the example patient's subject id. The liver
+// twin is asked as of the cohort's today (%s): the synthetic records end
+// there, and at the real today the current FIB-4 would have no recent labs.
 const (
 	queryLiver = `query LiverFib4 {
   patient(id: "%d") {
     id birthDate sex
-    liverTwin {
+    liverTwin(asOf: "%s") {
       scores(names: ["FIB-4"]) {
         edges { node { name current { value category time }
           points(last: 20) { edges { node { time value category } } } } }
@@ -305,7 +342,7 @@ type demoQuery struct{ title, query string }
 func demoQueries(r *demoResult) []demoQuery {
 	var q []demoQuery
 	if r.Liver != 0 {
-		q = append(q, demoQuery{"A liver patient's FIB-4 trend", fmt.Sprintf(queryLiver, r.Liver)})
+		q = append(q, demoQuery{"A liver patient's FIB-4 trend", fmt.Sprintf(queryLiver, r.Liver, r.AsOf.Format(time.RFC3339))})
 	}
 	if r.Pneumonia != 0 {
 		q = append(q, demoQuery{"A pneumonia episode: admission, CURB-65 inputs, CRP/WBC/PCT course, antibiotics, CT involvement", fmt.Sprintf(queryPneumonia, r.Pneumonia)})

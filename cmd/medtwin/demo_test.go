@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,9 @@ func TestDemoPipeline(t *testing.T) {
 		}
 		if n := strings.Count(string(b), `"time"`); n < 2 {
 			t.Errorf("%s: %d dated values in %s", q.title, n, b)
+		}
+		if strings.HasPrefix(q.query, "query LiverFib4") && !regexp.MustCompile(`"current":\{"value":[0-9]`).Match(b) {
+			t.Errorf("%s: no current FIB-4 value at the cohort's today: %s", q.title, b)
 		}
 	}
 	// The pyarrow snippet's feature matrix: one row per patient, with
