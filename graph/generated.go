@@ -827,7 +827,7 @@ type ComplexityRoot struct {
 	ScoreSeries struct {
 		Current func(childComplexity int) int
 		Name    func(childComplexity int) int
-		Points  func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Points  func(childComplexity int, computable *bool, first *int, after *string, last *int, before *string) int
 	}
 
 	ScoreSeriesConnection struct {
@@ -1121,7 +1121,7 @@ type ResponseCourseResolver interface {
 	TimePoints(ctx context.Context, obj *model.ResponseCourse, first *int, after *string) (*model.Conn[*model.TimePoint], error)
 }
 type ScoreSeriesResolver interface {
-	Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error)
+	Points(ctx context.Context, obj *model.ScoreSeries, computable *bool, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error)
 }
 type TumorMarkerResolver interface {
 	Series(ctx context.Context, obj *model.TumorMarker, first *int, after *string, last *int, before *string) (*model.Conn[*model.ScoreInput], error)
@@ -4326,7 +4326,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.ScoreSeries.Points(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.ScoreSeries.Points(childComplexity, args["computable"].(*bool), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "ScoreSeriesConnection.edges":
 		if e.ComplexityRoot.ScoreSeriesConnection.Edges == nil {
@@ -5863,8 +5863,12 @@ type ScoreSeries {
   name: String!
   "The score at the twin's reference time."
   current: Score
-  "A point at every time a new input became available, in time order."
-  points(first: Int, after: String, last: Int, before: String): ScoreConnection!
+  """
+  A point at every time a new input became available, in time order. ` + "`" + `computable: true` + "`" + `
+  keeps the points with a value (a trend to plot), ` + "`" + `false` + "`" + ` those without (and why); left
+  out, every point.
+  """
+  points(computable: Boolean, first: Int, after: String, last: Int, before: String): ScoreConnection!
 }
 
 """
@@ -9749,38 +9753,46 @@ func (ec *executionContext) field_ResponseCourse_timePoints_args(ctx context.Con
 func (ec *executionContext) field_ScoreSeries_points_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "computable",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["computable"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["last"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["before"] = arg3
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -22958,7 +22970,7 @@ func (ec *executionContext) _ScoreSeries_points(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.ScoreSeries().Points(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.ScoreSeries().Points(ctx, obj, fc.Args["computable"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Conn[*model.Score]) graphql.Marshaler {

@@ -104,7 +104,9 @@ func (r *Resolver) complexity() ComplexityRoot {
 	c.LiverTwin.Scores = func(child int, _ []string, first *int, _ *string) int { return list(child, first, nil) }
 	c.LiverTwin.Trends = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.LiverTwin.Transitions = func(child int, first *int, _ *string) int { return list(child, first, nil) }
-	c.ScoreSeries.Points = func(child int, first *int, _ *string, last *int, _ *string) int { return list(child, first, last) }
+	c.ScoreSeries.Points = func(child int, _ *bool, first *int, _ *string, last *int, _ *string) int {
+		return list(child, first, last)
+	}
 	c.LiverImaging.Attenuation = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.LiverImaging.Volume = func(child int, first *int, _ *string) int { return list(child, first, nil) }
 	c.Patient.PneumoniaEpisodes = func(child int, _ *time.Time, first *int, _ *string) int {

@@ -157,8 +157,8 @@ func (r *responseCourseResolver) TimePoints(ctx context.Context, obj *model.Resp
 	return subIndexPage(r.Resolver, obj.C.TimePoints, scopeOncTimePoints, obj.Subject, obj.Index, pageArgs{first: first, after: after}, func(t *oncology.TimePointOutcome) *model.TimePoint { return &model.TimePoint{T: t, L: obj.L} })
 }
 
-func (r *scoreSeriesResolver) Points(ctx context.Context, obj *model.ScoreSeries, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error) {
-	return r.scorePoints(obj, pageArgs{first: first, after: after, last: last, before: before})
+func (r *scoreSeriesResolver) Points(ctx context.Context, obj *model.ScoreSeries, computable *bool, first *int, after *string, last *int, before *string) (*model.Conn[*model.Score], error) {
+	return r.scorePoints(obj, computable, pageArgs{first: first, after: after, last: last, before: before})
 }
 
 func (r *tumorMarkerResolver) Series(ctx context.Context, obj *model.TumorMarker, first *int, after *string, last *int, before *string) (*model.Conn[*model.ScoreInput], error) {

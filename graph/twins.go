@@ -132,7 +132,11 @@ func (r *Resolver) liverScores(t *model.LiverTwin, names []string, a pageArgs) (
 	})
 }
 
-func (r *Resolver) scorePoints(s *model.ScoreSeries, a pageArgs) (*model.ScoreConnection, error) {
+// scorePoints pages a score's points; computable, when given, keeps the
+// points that have a value (true) or those that do not (false). Cursors
+// are positions in the whole series, so a filtered page's cursors stay
+// valid for the same filter.
+func (r *Resolver) scorePoints(s *model.ScoreSeries, computable *bool, a pageArgs) (*model.ScoreConnection, error) {
 	// Positions are scoped to the series by its name.
 	w, err := r.parsePage(a, scopeScorePoints, s.Subject)
 	if err != nil {
@@ -145,12 +149,14 @@ func (r *Resolver) scorePoints(s *model.ScoreSeries, a pageArgs) (*model.ScoreCo
 			return nil, badInput("invalid cursor (cursors are only valid for the list that returned them)")
 		}
 	}
-	idx := make([]int, len(s.Points))
-	for i := range idx {
-		idx[i] = i
+	idx := make([]int, 0, len(s.Points))
+	for i := range s.Points {
+		if computable == nil || s.Points[i].Computable() == *computable {
+			idx = append(idx, i)
+		}
 	}
 	page, hasPrev, hasNext := paginate(idx, w, pos)
-	c := &model.ScoreConnection{Count: len(s.Points), PageInfo: &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}}
+	c := &model.ScoreConnection{Count: len(idx), PageInfo: &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}}
 	for _, i := range page {
 		i := i
 		c.Edges = append(c.Edges, model.NewEdge(&model.Score{S: &s.Points[i], L: s.L}, func() string { return r.cursors.seal(scopeScorePoints, s.Subject, pos(i)) }))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,82 @@ func TestLiverTwinsOfAPageCostBoundedRoundTrips(t *testing.T) {
 	// Subjects, one event scan, three detail reads.
 	if n := e.store.reads.Load(); n != 5 {
 		t.Errorf("round trips %d: %v", n, e.store.calls)
+	}
+}
+
+// points(computable:) keeps the points with a value, or those without; the
+// two filtered lists partition the whole series, in order, and a page of a
+// filtered list continues from its cursor.
+func TestScorePointsComputableFilter(t *testing.T) {
+	e := newEnv(t, 1, 90, Limits{})
+	id := fmt.Sprint(e.ids[0])
+	type points struct {
+		Patient struct {
+			LiverTwin struct {
+				Scores struct {
+					Edges []struct {
+						Node struct {
+							Points struct {
+								TotalCount int
+								PageInfo   struct{ HasNextPage bool }
+								Edges      []struct {
+									Cursor string
+									Node   struct {
+										Time          time.Time
+										Value         *float64
+										NotComputable *string
+									}
+								}
+							}
+						}
+					}
+				}
+			} `json:"liverTwin"`
+		}
+	}
+	get := func(args string) (total int, times []time.Time, values []*float64, next bool, cursor string) {
+		t.Helper()
+		var out points
+		e.ok(clinTok, `query($id: ID!) { patient(id: $id) { liverTwin { scores(names: ["FIB-4"]) { edges { node {
+		  points(`+args+`) { totalCount pageInfo { hasNextPage } edges { cursor node { time value notComputable } } } } } } } } }`,
+			map[string]any{"id": id}, &out)
+		p := out.Patient.LiverTwin.Scores.Edges[0].Node.Points
+		for _, e := range p.Edges {
+			times = append(times, e.Node.Time)
+			values = append(values, e.Node.Value)
+			cursor = e.Cursor
+		}
+		return p.TotalCount, times, values, p.PageInfo.HasNextPage, cursor
+	}
+	all, allTimes, allValues, _, _ := get("first: 100")
+	yes, yesTimes, yesValues, _, _ := get("computable: true, first: 100")
+	no, _, noValues, _, _ := get("computable: false, first: 100")
+	if yes == 0 || no == 0 || yes+no != all {
+		t.Fatalf("computable %d + not %d != all %d (want both kinds present)", yes, no, all)
+	}
+	for _, v := range yesValues {
+		if v == nil {
+			t.Fatal("computable: true returned a point without a value")
+		}
+	}
+	for _, v := range noValues {
+		if v != nil {
+			t.Fatal("computable: false returned a point with a value")
+		}
+	}
+	var want []time.Time
+	for i, v := range allValues {
+		if v != nil {
+			want = append(want, allTimes[i])
+		}
+	}
+	if !slices.EqualFunc(want, yesTimes, time.Time.Equal) {
+		t.Errorf("computable points %v, want those of the whole series with a value %v", yesTimes, want)
+	}
+	// Paging the filtered list: two, then the rest after the cursor.
+	_, first2, _, next, cur := get("computable: true, first: 2")
+	_, rest, _, _, _ := get(fmt.Sprintf("computable: true, first: 100, after: %q", cur))
+	if !next || !slices.EqualFunc(append(first2, rest...), yesTimes, time.Time.Equal) {
+		t.Errorf("paged computable points %v + %v, want %v", first2, rest, yesTimes)
 	}
 }

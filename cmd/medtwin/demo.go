@@ -309,7 +309,7 @@ const (
     liverTwin(asOf: "%s") {
       scores(names: ["FIB-4"]) {
         edges { node { name current { value category time }
-          points(last: 20) { edges { node { time value category } } } } }
+          points(computable: true, last: 20) { edges { node { time value category } } } } }
       }
     }
   }
