@@ -179,38 +179,30 @@ func runDemo(ctx context.Context, a *app, o demoOptions) (*demoResult, error) {
 		return nil, err
 	}
 	// Example patients, found in the store by what their records say.
-	pick := func(codes ...string) (int64, error) {
-		for _, c := range codes {
-			ids, err := s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{c}, Limit: 1})
-			if err != nil {
-				return 0, err
-			}
-			if len(ids) > 0 {
-				return ids[0], nil
-			}
-		}
-		return 0, nil
-	}
-	if res.Liver, err = pickLiver(ctx, s, res.AsOf); err != nil {
+	if res.Liver, err = pickSubject(ctx, s, liverComputable(ctx, s, res.AsOf), "ICD10CM//K74.6*", "ICD10CM//K74.0*", "ICD10CM//K76.0"); err != nil {
 		return nil, err
 	}
-	if res.Pneumonia, err = pick("ICD10CM//J18*", "ICD10CM//J13", "ICD10CM//J15*"); err != nil {
+	if res.Pneumonia, err = pickSubject(ctx, s, nil, "ICD10CM//J18*", "ICD10CM//J13", "ICD10CM//J15*"); err != nil {
 		return nil, err
 	}
-	if res.Oncology, err = pick(timeline.Code(timeline.VocabImaging, "lesion")); err != nil {
+	if res.Oncology, err = pickSubject(ctx, s, nil, timeline.Code(timeline.VocabImaging, "lesion")); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// pickLiver returns the liver example patient: one with fibrosis or
-// steatosis whose FIB-4 is computable at the cohort's today (asOf), so
-// that the example's current value is a value and not "not computable"
-// (labs older than the score's 30-day window); else the first such patient.
-func pickLiver(ctx context.Context, s store.Store, asOf time.Time) (int64, error) {
+// pickSubject returns the first subject, taking codes in order, that has
+// the code and for which ok holds (up to 50 candidates per code); when
+// none does, or ok is nil, the first subject with one of the codes; 0 when
+// there is none.
+func pickSubject(ctx context.Context, s store.Store, ok func(int64) (bool, error), codes ...string) (int64, error) {
+	limit := 50
+	if ok == nil {
+		limit = 1
+	}
 	var first int64
-	for _, c := range []string{"ICD10CM//K74.6*", "ICD10CM//K74.0*", "ICD10CM//K76.0"} {
-		ids, err := s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{c}, Limit: 50})
+	for _, c := range codes {
+		ids, err := s.Subjects(ctx, store.SubjectQuery{HasCodes: []string{c}, Limit: limit})
 		if err != nil {
 			return 0, err
 		}
@@ -218,22 +210,33 @@ func pickLiver(ctx context.Context, s store.Store, asOf time.Time) (int64, error
 			if first == 0 {
 				first = id
 			}
-			v, err := twin.Load(ctx, s, id, asOf, timeline.DefaultCodes())
-			if err != nil {
-				return 0, err
+			if ok == nil {
+				return id, nil
 			}
-			r, err := liver.Compute(v, liver.DefaultConfig())
-			if err != nil {
-				return 0, err
-			}
-			for _, sr := range r.Scores {
-				if sr.Name == "FIB-4" && sr.Current != nil && sr.Current.Value != nil {
-					return id, nil
-				}
+			if yes, err := ok(id); err != nil || yes {
+				return id, err
 			}
 		}
 	}
 	return first, nil
+}
+
+// liverComputable holds for a patient whose FIB-4 is computable at asOf
+// (the cohort's today), so that the liver example's current value is a
+// value and not "not computable" (labs older than the score's 30 days).
+func liverComputable(ctx context.Context, s store.Store, asOf time.Time) func(int64) (bool, error) {
+	return func(id int64) (bool, error) {
+		v, err := twin.Load(ctx, s, id, asOf, timeline.DefaultCodes())
+		if err != nil {
+			return false, err
+		}
+		r, err := liver.Compute(v, liver.DefaultConfig())
+		if err != nil {
+			return false, err
+		}
+		fib4, found := r.Score("FIB-4")
+		return found && fib4.Current != nil && fib4.Current.Value != nil, nil
+	}
 }
 
 // demoIngest ingests the cohort into the demo's store with a progress bar
